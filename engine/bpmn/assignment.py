@@ -1,0 +1,73 @@
+"""Projects the workflow's ready user tasks into HumanTask rows for the lane's role and scope.
+
+Inboxes and permission checks read only these rows, never the serialized workflow.
+"""
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.db import HumanTask, ProcessInstance, utcnow
+from engine.domain.regions import prefecture_of, province_of
+
+from .runtime import ready_human_tasks
+
+
+def form_key_of(task_spec) -> str:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get("formKey", "")
+
+
+def scope_columns(rule, instance: ProcessInstance) -> dict:
+    if rule.scope == "applicant_enterprise":
+        return {"enterprise_id": instance.applicant_enterprise_id, "levels": ""}
+    code = instance.region_code
+    city = prefecture_of(code) if code else None
+    province = province_of(code) if code else None
+    return {
+        "region_code": code,
+        "city_code": city.code if city else None,
+        "province_code": province.code if province else None,
+        "levels": ",".join(rule.levels),
+    }
+
+
+def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_for) -> list[HumanTask]:
+    """Sync open HumanTask rows with the workflow's READY manual tasks; returns the new rows.
+
+    `due_for(task_name, now)` gives the SLA deadline (working days) or None.
+    """
+    now = utcnow()
+    ready = {str(t.id): t for t in ready_human_tasks(wf)}
+    open_rows = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
+    ).all()
+    for row in open_rows:
+        if row.task_guid not in ready:
+            row.status = "cancelled"
+            row.completed_at = now
+    known = {row.task_guid for row in open_rows}
+    created = []
+    for guid, task in ready.items():
+        if guid in known:
+            continue
+        spec = task.task_spec
+        rule = entry.lanes[spec.lane]
+        row = HumanTask(
+            instance_id=instance.id, task_guid=guid, task_name=spec.bpmn_id,
+            title=spec.bpmn_name or spec.bpmn_id, form_key=form_key_of(spec), lane=spec.lane,
+            role=rule.role, process_key=instance.process_key, case_title=instance.title,
+            status="open", created_at=now, due_at=due_for(spec.bpmn_id, now),
+            **scope_columns(rule, instance),
+        )
+        session.add(row)
+        created.append(row)
+    return created
+
+
+def due_at_from_workdays(calendar, workdays: int | None, now: datetime, tz) -> datetime | None:
+    """End of the n-th working day after today (local time), as an aware UTC datetime."""
+    if not workdays:
+        return None
+    local_day = now.astimezone(tz).date()
+    due_day = calendar.add_workdays(local_day, workdays)
+    return datetime(due_day.year, due_day.month, due_day.day, 23, 59, 59, tzinfo=tz)

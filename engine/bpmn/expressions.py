@@ -1,0 +1,312 @@
+"""Expression-only evaluator replacing SpiffWorkflow's eval/exec script engine.
+
+Gateway conditions, timers, service-task parameters and DMN cells are checked
+statically (``check_expression``, also at deploy time) and evaluated with
+simpleeval (``evaluate``).  Scripts are disabled.  See docs/spiffworkflow.md §3.
+"""
+import ast
+import functools
+from datetime import date, datetime, timedelta, timezone
+from types import MappingProxyType
+
+import simpleeval as se
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+MAX_EXPRESSION_LENGTH = 20_000    # characters of source text
+MAX_LITERAL_LENGTH = 10_000       # str/bytes constants in the source
+MAX_INT_LITERAL = 10 ** 100       # integer constants: at most 100 digits
+MAX_DEPTH = 100                   # AST nesting (simpleeval recurses)
+MAX_COMPREHENSION_DEPTH = 2       # nested `for` clauses
+MAX_STRING_LENGTH = 100_000       # one str/list built with + or *
+MAX_TOTAL_LENGTH = 1_000_000      # all str/lists built by + or * in one evaluation
+MAX_RESULT_ITEMS = 1_000_000      # nested items of any intermediate result
+MAX_STR_ITEMS = 10_000            # nested items of a container passed to str()
+MAX_POWER = 1_000                 # largest exponent of **
+MAX_POWER_BITS = 4_000            # largest int produced by ** (~1200 digits)
+MAX_COMPREHENSION_LENGTH = 2_000  # comprehension iterations per evaluation
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
+_CONTAINERS = (list, tuple, set, frozenset, dict)
+
+
+class _Failure(Exception):
+    def __init__(self, expression, reason):
+        self.expression, self.reason = expression, reason
+        super().__init__(f"{reason}: {expression}")
+
+
+class UnsafeExpression(_Failure):
+    """The sandbox refuses the expression; nothing of it runs (further)."""
+
+
+class ExpressionError(_Failure):
+    """A safe expression that failed (unknown variable, TypeError, ...)."""
+
+
+# ---------------------------------------------------------------- functions
+def iso_duration(days=0, hours=0, minutes=0, seconds=0):
+    """ISO 8601 duration, normalised: (days=7) -> "P7D", (minutes=90) -> "PT1H30M"."""
+    if not all(isinstance(v, (int, float)) for v in (days, hours, minutes, seconds)):
+        raise TypeError("iso_duration() takes numbers")
+    total = round(days * 86400 + hours * 3600 + minutes * 60 + seconds, 3)
+    if not 0 <= total < 10 ** 12:
+        raise ValueError("duration must be non-negative and finite")
+    d, rest = divmod(int(total) if float(total).is_integer() else total, 86400)
+    (h, rest), (m, s) = divmod(rest, 3600), divmod(rest % 3600, 60)
+    s = int(s) if float(s).is_integer() else f"{s:.3f}".rstrip("0")
+    time = "".join(f"{v}{u}" for v, u in ((int(h), "H"), (int(m), "M"), (s, "S")) if v)
+    return ("P" + (f"{int(d)}D" if d else "") + (f"T{time}" if time else "")) if total else "PT0S"
+
+
+def days_between(a, b):
+    """Whole days from ISO date/datetime ``a`` to ``b`` (negative if b is earlier)."""
+    return (datetime.fromisoformat(b).date() - datetime.fromisoformat(a).date()).days
+
+
+def today():
+    """Today's date in Asia/Shanghai, e.g. "2024-05-01"."""
+    return datetime.now(SHANGHAI).date().isoformat()
+
+
+def now_iso():
+    """Current time in Asia/Shanghai, e.g. "2024-05-01T09:30:00+08:00"."""
+    return datetime.now(SHANGHAI).isoformat(timespec="seconds")
+
+
+def add_days(value, n):
+    """Add ``n`` days to an ISO date or datetime string; returns the same form."""
+    parse = date.fromisoformat if len(value) == 10 else datetime.fromisoformat
+    return (parse(value) + timedelta(days=n)).isoformat()
+
+
+def _weight(obj, limit):
+    """Nested item count of ``obj`` (shared references count each time); stops past ``limit``."""
+    count, stack = 0, [obj]
+    while stack and count <= limit:
+        item = stack.pop()
+        if isinstance(item, _CONTAINERS):
+            count += len(item)
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return count
+
+
+def _str(value=""):
+    """str() that refuses to render huge containers."""
+    if isinstance(value, _CONTAINERS) and _weight(value, MAX_STR_ITEMS) > MAX_STR_ITEMS:
+        raise se.IterableTooLong("value too large for str()")
+    return str(value)
+
+
+def _sum(iterable, start=0):
+    """sum() of numbers only (summing lists is quadratic)."""
+    if not isinstance(start, (int, float)):
+        raise TypeError("sum() only adds numbers")
+    return sum(iterable, start)
+
+
+ALLOWED_FUNCTIONS = MappingProxyType({
+    "len": len, "min": min, "max": max, "abs": abs, "round": round, "int": int,
+    "float": float, "str": _str, "bool": bool, "sum": _sum, "any": any, "all": all,
+    "sorted": sorted, "iso_duration": iso_duration, "days_between": days_between,
+    "today": today, "now_iso": now_iso, "add_days": add_days,
+})
+
+
+# ---------------------------------------------------------------- runtime
+def _power(a, b):
+    if isinstance(b, (int, float)) and abs(b) > MAX_POWER or isinstance(a, int) and \
+            isinstance(b, int) and b > 0 and abs(a).bit_length() * b > MAX_POWER_BITS:
+        raise se.NumberTooHigh("number too large")
+    return a ** b
+
+
+def _mod(a, b):
+    if isinstance(a, (str, bytes)):  # '%0999999999d' % 1 allocates a huge string
+        raise se.FeatureNotAvailable("string formatting is not allowed")
+    return a % b
+
+
+class _Evaluator(se.EvalWithCompoundTypes):
+    """EvalWithCompoundTypes with per-instance limits (simpleeval's are module globals)."""
+
+    def __init__(self, names, functions):
+        self._produced = self._iterations = 0
+        ops = {**se.DEFAULT_OPERATORS, ast.Add: self._add, ast.Mult: self._mult, ast.Pow: _power, ast.Mod: _mod}
+        super().__init__(operators=ops, functions=dict(functions), names=names)
+        self.functions = dict(functions)  # drop the list/tuple/dict/set simpleeval adds
+
+    @property
+    def _max_count(self):  # simpleeval's comprehension counter, set on every iteration
+        return self._iterations
+
+    @_max_count.setter
+    def _max_count(self, value):
+        if value > MAX_COMPREHENSION_LENGTH:
+            raise se.IterableTooLong("comprehension too long")
+        self._iterations = value
+
+    def _check_disallowed_items(self, item):  # simpleeval calls this on every result
+        if isinstance(item, _CONTAINERS) and _weight(item, MAX_RESULT_ITEMS) > MAX_RESULT_ITEMS:
+            raise se.IterableTooLong("result too large")
+        super()._check_disallowed_items(item)
+
+    def _grow(self, seq, times):
+        text = isinstance(seq, (str, bytes))
+        size = (len(seq) if text else _weight(seq, MAX_STRING_LENGTH)) * times
+        if size > MAX_STRING_LENGTH:
+            raise se.IterableTooLong("string too long" if text else "list too long")
+        self._produced += size
+        if self._produced > MAX_TOTAL_LENGTH:
+            raise se.IterableTooLong("result too large")
+
+    def _add(self, a, b):
+        if hasattr(a, "__len__") and hasattr(b, "__len__"):
+            self._grow(a, 1), self._grow(b, 1), self._grow(a[:0] + b[:0] if False else a, 0)
+        return a + b
+
+    def _mult(self, a, b):
+        for seq, n in ((a, b), (b, a)):
+            if hasattr(seq, "__len__") and isinstance(n, int):
+                self._grow(seq, max(n, 0))
+        return a * b
+
+
+def _run(text, node, names, functions):
+    """Evaluate a checked AST node, mapping simpleeval errors to our exceptions."""
+    try:
+        return _Evaluator(names, functions).eval(text, previously_parsed=node)
+    except se.NameNotDefined as e:
+        known = ", ".join(sorted(map(str, names))[:20]) or "none"
+        raise ExpressionError(text, f"unknown variable '{e.name}' (task data has: {known})") from None
+    except se.NumberTooHigh:
+        raise UnsafeExpression(text, "number too large") from None
+    except (se.IterableTooLong, se.FeatureNotAvailable) as e:
+        raise UnsafeExpression(text, str(e)) from None
+    except se.FunctionNotDefined as e:
+        raise UnsafeExpression(text, f"function '{e.func_name}' is not allowed") from None
+    except se.AttributeDoesNotExist:
+        raise UnsafeExpression(text, "attribute access is not allowed") from None
+    except se.InvalidExpression as e:
+        raise UnsafeExpression(text, f"not allowed: {e}") from None
+    except (RecursionError, MemoryError):
+        raise UnsafeExpression(text, "expression too complex") from None
+    except _Failure:
+        raise
+    except Exception as e:  # the expression itself failed (TypeError, KeyError, ...)
+        raise ExpressionError(text, f"{type(e).__name__}: {e}") from e
+
+
+# ---------------------------------------------------------------- static check
+_OK_NODES = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Dict, ast.Set,
+             ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.comprehension, ast.Compare,
+             ast.Call, ast.keyword, ast.Constant, ast.Subscript, ast.Slice, ast.Name, ast.List,
+             ast.Tuple, ast.Load, ast.Store, ast.And, ast.Or, *se.DEFAULT_OPERATORS)
+_CONST_NODES = (ast.Constant, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, ast.Load, ast.operator, ast.unaryop)
+_COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.DictComp)
+_REASONS = {ast.Attribute: "attribute access is not allowed", ast.Lambda: "lambda is not allowed",
+            ast.NamedExpr: "assignment is not allowed", ast.JoinedStr: "f-strings are not allowed",
+            ast.Starred: "unpacking is not allowed"}
+
+
+def _problem(node, function_names):
+    """Why a single AST node is refused, or None."""
+    if isinstance(node, ast.Name) and node.id.startswith("_"):
+        return f"name '{node.id}' is not allowed"
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name) and not func.id.startswith("_") and func.id not in function_names:
+            return f"function '{func.id}' is not allowed"
+        if not isinstance(func, (ast.Name, ast.Attribute, ast.Lambda)):  # those get their own reason
+            return "only allowed functions can be called"
+        if any(k.arg is None for k in node.keywords):
+            return "keyword unpacking is not allowed"
+    value = node.value if isinstance(node, ast.Constant) else None
+    if isinstance(value, (str, bytes)) and len(value) > MAX_LITERAL_LENGTH:
+        return "string too long"
+    if isinstance(value, int) and abs(value) >= MAX_INT_LITERAL:
+        return "number too large"
+    key = node.slice.value if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) else None
+    if isinstance(key, str) and key.startswith("_"):
+        return f"key '{key}' is not allowed"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and \
+            isinstance(node.left, ast.Constant) and isinstance(node.left.value, (str, bytes)):
+        return "string formatting is not allowed"
+    if isinstance(node, ast.comprehension) and node.is_async:
+        return "async comprehensions are not allowed"
+    if not isinstance(node, _OK_NODES):
+        return _REASONS.get(type(node), f"{type(node).__name__.lower()} is not allowed")
+    return None
+
+
+def _fold_constants(text, node):
+    """Run constant sub-expressions (9**9**9, 'a'*10**9) under the runtime limits."""
+    if isinstance(node, ast.BinOp) and all(isinstance(n, _CONST_NODES) for n in ast.walk(node)):
+        try:
+            _run(text, node, {}, {})
+        except ExpressionError:
+            pass  # e.g. 1/0: safe, and fails again at run time
+        return
+    for child in ast.iter_child_nodes(node):
+        _fold_constants(text, child)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_tree(text, function_names):
+    """Parse and check ``text``; return the expression's AST body (cached)."""
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise UnsafeExpression(text, "expression too long")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        raise UnsafeExpression(text, f"syntax error: {e.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as e:
+        raise UnsafeExpression(text, f"syntax error: {e}") from None
+    stack = [(tree, 0, 0)]
+    while stack:
+        node, depth, comps = stack.pop()
+        comps += len(node.generators) if isinstance(node, _COMPREHENSIONS) else 0
+        reason = ("expression too deeply nested" if depth > MAX_DEPTH else
+                  "comprehensions nested too deeply" if comps > MAX_COMPREHENSION_DEPTH else
+                  _problem(node, function_names))
+        if reason:
+            raise UnsafeExpression(text, reason)
+        stack.extend((child, depth + 1, comps) for child in ast.iter_child_nodes(node))
+    _fold_constants(text, tree.body)
+    return tree.body
+
+
+def _tree(text, function_names):
+    if not isinstance(text, str):
+        raise UnsafeExpression(repr(text), "expression must be a string")
+    return _checked_tree(text, frozenset(function_names))
+
+
+def check_expression(text: str, extra_function_names=()) -> None:
+    """Raise UnsafeExpression unless ``text`` is an allowed expression (deploy-time check)."""
+    _tree(text, [*ALLOWED_FUNCTIONS, *extra_function_names])
+
+
+def evaluate(text: str, names: dict, functions: dict | None = None):
+    """Check, then evaluate ``text`` over task data ``names`` with ALLOWED_FUNCTIONS + ``functions``.
+
+    Functions take precedence: a data key equal to a function name is ignored.
+    """
+    funcs = {**ALLOWED_FUNCTIONS, **(functions or {})}
+    node = _tree(text, funcs)
+    return _run(text, node, {k: v for k, v in names.items() if k not in funcs}, funcs)
+
+
+class SafeEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow script-engine environment: expressions only, scripts disabled."""
+
+    def __init__(self, functions: dict | None = None):
+        super().__init__({})
+        self.functions = {**ALLOWED_FUNCTIONS, **(functions or {})}
+
+    def evaluate(self, expression, context, external_context=None):
+        return evaluate(expression, {**(external_context or {}), **context}, self.functions)
+
+    def execute(self, script, context, external_context=None):
+        raise UnsafeExpression(script, "scripts are disabled")
+
+    def call_service(self, context, **kwargs):
+        raise NotImplementedError("service tasks are dispatched by the script engine")

@@ -1,0 +1,104 @@
+"""The only code that reads or writes serialized workflow state.
+
+State is stored without its spec: the spec belongs to the immutable process definition and is
+parsed once per version (see parser.spec_cache). Every transition locks the instance row first.
+"""
+import json
+import threading
+from contextvars import ContextVar
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from engine.db import ProcessInstance, utcnow
+from engine.errors import NotFound
+
+from .parser import ParsedDefinition
+from .runtime import SafeScriptEngine, next_due
+
+_current_spec: ContextVar[ParsedDefinition] = ContextVar("craneflow_current_spec")
+
+
+class SpecRefWorkflowConverter(BpmnWorkflowConverter):
+    """Writes state only; on restore takes the already-parsed spec of the definition version."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        parsed = _current_spec.get()
+        workflow = self.target_class(parsed.spec, parsed.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_config = dict(SPIFF_CONFIG)
+_config[BpmnWorkflow] = SpecRefWorkflowConverter
+_local = threading.local()
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    # The registry toggles an encoder flag while converting, so each thread gets its own.
+    ser = getattr(_local, "serializer", None)
+    if ser is None:
+        ser = _local.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+    return ser
+
+
+SERIALIZER_VERSION = BpmnWorkflowSerializer().VERSION
+
+
+def dump_state(wf: BpmnWorkflow) -> dict:
+    ser = _serializer()
+    return json.loads(ser.serialize_json(wf))
+
+
+def restore(state: dict, parsed: ParsedDefinition, engine: SafeScriptEngine) -> BpmnWorkflow:
+    ser = _serializer()
+    dct = dict(state)
+    dct.setdefault(ser.VERSION_KEY, SERIALIZER_VERSION)
+    token = _current_spec.set(parsed)
+    try:
+        ser.migrate(dct)
+        wf = ser.from_dict(dct)
+    finally:
+        _current_spec.reset(token)
+    wf.script_engine = engine  # never keep the unrestricted default engine
+    return wf
+
+
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """Load the instance row under a write lock (FOR UPDATE; BEGIN IMMEDIATE already holds it on SQLite)."""
+    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    instance = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    if instance is None:
+        raise NotFound("case not found")
+    return instance
+
+
+def load_workflow(instance: ProcessInstance, parsed: ParsedDefinition, engine: SafeScriptEngine) -> BpmnWorkflow:
+    return restore(instance.state, parsed, engine)
+
+
+def save_workflow(instance: ProcessInstance, wf: BpmnWorkflow) -> None:
+    instance.state = dump_state(wf)
+    instance.serializer_version = SERIALIZER_VERSION
+    instance.version = (instance.version or 0) + 1
+    instance.next_due_at = next_due(wf)
+    if wf.is_completed() and instance.status == "running":
+        instance.status = "completed"
+        instance.completed_at = utcnow()

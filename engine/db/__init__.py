@@ -1,0 +1,14 @@
+"""SQLAlchemy models. Importing this package registers every table on `Base.metadata`."""
+from .base import Base, JSONType, utcnow
+from .geography import Region
+from .parties import Enterprise, EnterpriseRole, User
+from .definitions import ProcessDefinition
+from .cases import AuditEvent, HumanTask, ProcessInstance
+from .attachments import Attachment
+from .cranes import Crane, CraneDocument, RecordNumberSequence
+
+__all__ = [
+    "Base", "JSONType", "utcnow", "Region", "Enterprise", "EnterpriseRole", "User",
+    "ProcessDefinition", "ProcessInstance", "HumanTask", "AuditEvent", "Attachment",
+    "Crane", "CraneDocument", "RecordNumberSequence",
+]

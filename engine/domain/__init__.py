@@ -1,0 +1,1 @@
+"""Pure domain rules for crane regulation in Hubei (standard library only)."""

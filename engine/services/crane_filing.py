@@ -1,0 +1,114 @@
+"""Crane record filing (备案): the operators its BPMN calls, writing the Crane record itself."""
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from engine.bpmn.runtime import OperatorCall
+from engine.db import Attachment, Crane, CraneDocument
+from engine.domain.cranes import CRANE_TYPES, assessment_required, type_letter
+from engine.domain.regions import plate_letter
+from engine.errors import InvalidInput
+from forms import t
+from forms.crane import CraneFilingSchema
+
+from .operators import operator
+from .record_numbers import issue_record_number
+from .settings import CHINA_TZ, get_settings
+
+FILING_FIELDS = tuple(CraneFilingSchema().fields)
+DATE_FIELDS = ("manufacture_date", "purchase_date", "manufacturing_licence_valid_until")
+
+
+def identity_key(manufacturer: str, model: str, serial: str) -> str:
+    norm = lambda s: "".join(s.split()).upper()  # noqa: E731
+    return f"{norm(manufacturer)}|{norm(model)}|{norm(serial)}"
+
+
+def _crane(call: OperatorCall) -> Crane:
+    ctx = call.context
+    crane = ctx.session.get(Crane, ctx.instance.subject_id) if ctx.instance.subject_id else None
+    if crane is None:
+        crane = Crane(owner_enterprise_id=ctx.instance.applicant_enterprise_id, status="draft")
+        ctx.session.add(crane)
+    return crane
+
+
+def _check_documents(session, enterprise_id, documents: dict) -> None:
+    ids = {i for ids in documents.values() for i in ids}
+    found = {a.id for a in session.scalars(
+        select(Attachment).where(Attachment.id.in_(ids), Attachment.enterprise_id == enterprise_id))}
+    errors = {doc: [t("attachment_unknown")] for doc, doc_ids in documents.items()
+              if set(doc_ids) - found}
+    if errors:
+        raise InvalidInput({"documents": errors})
+
+
+def _check_duplicate(session, crane: Crane, key: str) -> None:
+    other = session.scalar(select(Crane).where(Crane.identity_key == key, Crane.id != crane.id))
+    if other is not None:
+        raise InvalidInput({"factory_serial": [t("duplicate_crane", record=other.record_number or "—")]})
+
+
+@operator("crane_filing.submit")
+def submit(call: OperatorCall) -> dict:
+    ctx, data = call.context, call.data
+    filing = {name: data.pop(name) for name in FILING_FIELDS if name in data}
+    for name in DATE_FIELDS:
+        if filing.get(name):
+            filing[name] = date.fromisoformat(filing[name])
+    documents = filing.pop("documents")
+    crane = _crane(call)
+    for name, value in filing.items():
+        setattr(crane, name, value)
+    _check_documents(ctx.session, ctx.instance.applicant_enterprise_id, documents)
+    today = ctx.now.astimezone(CHINA_TZ).date()
+    if assessment_required(crane.crane_type, crane.manufacture_date, today,
+                           rated_moment_knm=filing.get("rated_moment_knm"),
+                           hoist_drive=crane.hoist_drive) and not documents.get("assessment_report"):
+        raise InvalidInput({"documents": {"assessment_report": [t("assessment_required")]}})
+    key = identity_key(crane.manufacturer, crane.model, crane.factory_serial)
+    _check_duplicate(ctx.session, crane, key)
+    crane.identity_key = key
+    crane.status = "pending_review"
+    crane.filing_region_code = ctx.instance.region_code
+    crane.documents = [CraneDocument(attachment_id=i, doc_type=doc)
+                       for doc, ids in documents.items() for i in ids]
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.flush()
+    except IntegrityError:  # a concurrent filing of the same crane won the unique index
+        raise InvalidInput({"factory_serial": [t("duplicate_crane", record="—")]})
+    names = CRANE_TYPES[crane.crane_type]
+    ctx.instance.subject_type, ctx.instance.subject_id = "crane", crane.id
+    ctx.instance.title = f"{names['zh']} {crane.model}（出厂编号 {crane.factory_serial}）"
+    data["crane_id"] = crane.id
+    return {"crane_id": crane.id}
+
+
+@operator("crane_filing.approve")
+def approve(call: OperatorCall) -> dict:
+    ctx = call.context
+    crane = _crane(call)
+    number = issue_record_number(
+        ctx.session, pattern=get_settings().record_number_pattern,
+        city=plate_letter(crane.filing_region_code), type_letter=type_letter(crane.crane_type),
+        year=ctx.now.astimezone(CHINA_TZ).year,
+    )
+    crane.record_number, crane.status, crane.filed_at = number, "filed", ctx.now
+    ctx.instance.outcome = "approved"
+    return {"record_number": number}
+
+
+@operator("crane_filing.return_for_correction")
+def return_for_correction(call: OperatorCall) -> dict:
+    _crane(call).status = "returned"
+    return {"reason": call.data.get("reason", "")}
+
+
+@operator("crane_filing.reject")
+def reject(call: OperatorCall) -> dict:
+    crane = _crane(call)
+    crane.status, crane.identity_key = "rejected", None
+    call.context.instance.outcome = "rejected"
+    return {"reason": call.data.get("reason", "")}

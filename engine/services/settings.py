@@ -1,0 +1,35 @@
+"""Service-level settings, set once by the application factory or a worker at start-up."""
+from dataclasses import dataclass, field
+from datetime import timedelta, timezone
+from pathlib import Path
+
+from engine.domain.record_number import DEFAULT_PATTERN, validate_pattern
+from engine.domain.workdays import WorkdayCalendar, default_calendar
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+@dataclass
+class Settings:
+    upload_dir: Path
+    record_number_pattern: str = DEFAULT_PATTERN
+    max_upload_bytes: int = 20 * 1024 * 1024
+    calendar: WorkdayCalendar = field(default_factory=default_calendar)
+
+    def __post_init__(self):
+        validate_pattern(self.record_number_pattern)
+        self.upload_dir = Path(self.upload_dir)
+
+
+_settings: Settings | None = None
+
+
+def configure(settings: Settings) -> None:
+    global _settings
+    _settings = settings
+
+
+def get_settings() -> Settings:
+    if _settings is None:
+        raise RuntimeError("engine.services.settings.configure() has not been called")
+    return _settings

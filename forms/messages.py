@@ -1,0 +1,72 @@
+"""Validation messages in the user's language (Simplified Chinese first, English available).
+
+The web layer sets `current_locale` per request; schemas are instantiated after that, so their
+messages come out in the right language. Kept free of Flask so services and workers can use it.
+"""
+from contextvars import ContextVar
+
+current_locale: ContextVar[str] = ContextVar("craneflow_locale", default="zh_CN")
+
+MESSAGES = {
+    "required": ("此项为必填项。", "This field is required."),
+    "null": ("此项不能为空。", "This field may not be empty."),
+    "invalid": ("格式不正确。", "Invalid value."),
+    "unknown": ("不接受的字段。", "Unknown field."),
+    "type_string": ("应为文本。", "Must be text."),
+    "type_integer": ("应为整数。", "Must be a whole number."),
+    "type_number": ("应为数字。", "Must be a number."),
+    "type_date": ("应为日期（YYYY-MM-DD）。", "Must be a date (YYYY-MM-DD)."),
+    "type_list": ("应为列表。", "Must be a list."),
+    "type_boolean": ("应为是或否。", "Must be yes or no."),
+    "too_large": ("数值过大。", "Number too large."),
+    "length_between": ("长度应在 {min} 到 {max} 个字符之间。", "Length must be between {min} and {max} characters."),
+    "length_max": ("长度不能超过 {max} 个字符。", "Length must be at most {max} characters."),
+    "range_between": ("应在 {min} 到 {max} 之间。", "Must be between {min} and {max}."),
+    "range_min": ("不能小于 {min}。", "Must be at least {min}."),
+    "one_of": ("应为以下之一：{choices}。", "Must be one of: {choices}."),
+    "date_future": ("日期不能晚于今天。", "The date cannot be in the future."),
+    "purchase_before_manufacture": ("购置日期不能早于出厂日期。", "The purchase date cannot be before the manufacture date."),
+    "uscc_length": ("统一社会信用代码应为 18 位。", "A unified social credit code has 18 characters."),
+    "uscc_charset": ("统一社会信用代码含有不允许的字符（不使用 I、O、S、V、Z）。",
+                     "The unified social credit code has characters that are not allowed (I, O, S, V, Z are never used)."),
+    "uscc_check_digit": ("统一社会信用代码校验位错误。", "The check character of the unified social credit code is wrong."),
+    "region_unknown": ("未知的行政区划代码。", "Unknown administrative division code."),
+    "reason_required": ("退回补正或不予备案时必须填写理由。", "A reason is required to return or reject."),
+    "attachment_unknown": ("附件不存在或无权使用。", "The attachment does not exist or is not yours to use."),
+    "document_missing": ("缺少必需的材料：{doc}。", "A required document is missing: {doc}."),
+    "assessment_required": ("该设备已超过 JGJ/T 189 规定的评估年限，须上传安全评估报告。",
+                            "This crane is over the JGJ/T 189 age threshold: a safety assessment report is required."),
+    "duplicate_crane": ("同一制造厂家、型号和出厂编号的设备已备案或正在审核（{record}）。",
+                        "A crane with the same manufacturer, model and factory serial number is already filed or under review ({record})."),
+    "rated_moment_required": ("塔式起重机须填写额定起重力矩。", "A tower crane needs its rated moment."),
+    "hoist_drive_required": ("施工升降机须选择驱动型式。", "A construction hoist needs its drive type."),
+    "file_too_large": ("文件过大（上限 {max_mb} MB）。", "The file is too large (limit {max_mb} MB)."),
+    "file_type": ("不支持的文件类型；请上传 PDF、JPEG 或 PNG。", "Unsupported file type: upload a PDF, JPEG or PNG."),
+    "file_empty": ("文件为空。", "The file is empty."),
+    "process_unknown": ("未知的业务流程。", "Unknown procedure."),
+    "enterprise_not_approved": ("企业申报尚未通过审核，不能发起此业务。",
+                                "Your enterprise filing is not approved yet, so this procedure cannot be started."),
+}
+
+DOCUMENT_NAMES = {
+    "manufacturing_licence": ("特种设备制造许可证", "manufacturing licence"),
+    "product_certificate": ("产品合格证", "product certificate"),
+    "supervision_certificate": ("制造监督检验证明", "manufacturing supervision inspection certificate"),
+    "ownership_proof": ("产权证明（购销合同、发票）", "proof of ownership (contract, invoice)"),
+    "assessment_report": ("安全评估报告", "safety assessment report"),
+    "photo": ("设备照片", "photo"),
+}
+
+
+def _pick(pair: tuple[str, str], locale: str | None = None) -> str:
+    locale = locale or current_locale.get()
+    return pair[0] if locale.startswith("zh") else pair[1]
+
+
+def t(key: str, locale: str | None = None, **params) -> str:
+    text = _pick(MESSAGES[key], locale)
+    return text.format(**params) if params else text
+
+
+def document_name(doc_type: str, locale: str | None = None) -> str:
+    return _pick(DOCUMENT_NAMES.get(doc_type, (doc_type, doc_type)), locale)
