@@ -1,8 +1,7 @@
-"""Expression-only evaluator replacing SpiffWorkflow's eval/exec script engine.
+"""Expression-only evaluator replacing SpiffWorkflow's eval/exec script engine (docs §3).
 
-Gateway conditions, timers, service-task parameters and DMN cells are checked
-statically (``check_expression``, also at deploy time) and evaluated with
-simpleeval (``evaluate``).  Scripts are disabled.  See docs/spiffworkflow.md §3.
+Conditions, timers, service-task parameters and DMN cells are checked statically
+(``check_expression``, also at deploy time) and run by simpleeval; scripts are disabled.
 """
 import ast
 import functools
@@ -18,7 +17,7 @@ MAX_INT_LITERAL = 10 ** 100       # integer constants: at most 100 digits
 MAX_DEPTH = 100                   # AST nesting (simpleeval recurses)
 MAX_COMPREHENSION_DEPTH = 2       # nested `for` clauses
 MAX_STRING_LENGTH = 100_000       # one str/list built with + or *
-MAX_TOTAL_LENGTH = 1_000_000      # all str/lists built by + or * in one evaluation
+MAX_TOTAL_LENGTH = 1_000_000      # everything built by + or * in one evaluation
 MAX_RESULT_ITEMS = 1_000_000      # nested items of any intermediate result
 MAX_STR_ITEMS = 10_000            # nested items of a container passed to str()
 MAX_POWER = 1_000                 # largest exponent of **
@@ -42,7 +41,6 @@ class ExpressionError(_Failure):
     """A safe expression that failed (unknown variable, TypeError, ...)."""
 
 
-# ---------------------------------------------------------------- functions
 def iso_duration(days=0, hours=0, minutes=0, seconds=0):
     """ISO 8601 duration, normalised: (days=7) -> "P7D", (minutes=90) -> "PT1H30M"."""
     if not all(isinstance(v, (int, float)) for v in (days, hours, minutes, seconds)):
@@ -111,26 +109,13 @@ ALLOWED_FUNCTIONS = MappingProxyType({
 })
 
 
-# ---------------------------------------------------------------- runtime
-def _power(a, b):
-    if isinstance(b, (int, float)) and abs(b) > MAX_POWER or isinstance(a, int) and \
-            isinstance(b, int) and b > 0 and abs(a).bit_length() * b > MAX_POWER_BITS:
-        raise se.NumberTooHigh("number too large")
-    return a ** b
-
-
-def _mod(a, b):
-    if isinstance(a, (str, bytes)):  # '%0999999999d' % 1 allocates a huge string
-        raise se.FeatureNotAvailable("string formatting is not allowed")
-    return a % b
-
-
 class _Evaluator(se.EvalWithCompoundTypes):
     """EvalWithCompoundTypes with per-instance limits (simpleeval's are module globals)."""
 
     def __init__(self, names, functions):
         self._produced = self._iterations = 0
-        ops = {**se.DEFAULT_OPERATORS, ast.Add: self._add, ast.Mult: self._mult, ast.Pow: _power, ast.Mod: _mod}
+        ops = {**se.DEFAULT_OPERATORS, ast.Add: self._add, ast.Mult: self._mult,
+               ast.Pow: self._power, ast.Mod: self._mod}
         super().__init__(operators=ops, functions=dict(functions), names=names)
         self.functions = dict(functions)  # drop the list/tuple/dict/set simpleeval adds
 
@@ -149,25 +134,41 @@ class _Evaluator(se.EvalWithCompoundTypes):
             raise se.IterableTooLong("result too large")
         super()._check_disallowed_items(item)
 
-    def _grow(self, seq, times):
-        text = isinstance(seq, (str, bytes))
-        size = (len(seq) if text else _weight(seq, MAX_STRING_LENGTH)) * times
+    def _grow(self, times, *seqs):
+        size = sum(len(s) if isinstance(s, (str, bytes)) else _weight(s, MAX_STRING_LENGTH) for s in seqs) * times
         if size > MAX_STRING_LENGTH:
-            raise se.IterableTooLong("string too long" if text else "list too long")
+            raise se.IterableTooLong("string too long" if isinstance(seqs[0], (str, bytes)) else "list too long")
         self._produced += size
         if self._produced > MAX_TOTAL_LENGTH:
             raise se.IterableTooLong("result too large")
 
     def _add(self, a, b):
         if hasattr(a, "__len__") and hasattr(b, "__len__"):
-            self._grow(a, 1), self._grow(b, 1), self._grow(a[:0] + b[:0] if False else a, 0)
+            self._grow(1, a, b)
         return a + b
 
     def _mult(self, a, b):
         for seq, n in ((a, b), (b, a)):
             if hasattr(seq, "__len__") and isinstance(n, int):
-                self._grow(seq, max(n, 0))
+                self._grow(max(n, 0), seq)
         return a * b
+
+    @staticmethod
+    def _power(a, b):
+        if isinstance(b, (int, float)) and abs(b) > MAX_POWER or isinstance(a, int) and \
+                isinstance(b, int) and b > 0 and abs(a).bit_length() * b > MAX_POWER_BITS:
+            raise se.NumberTooHigh("number too large")
+        return a ** b
+
+    @staticmethod
+    def _mod(a, b):
+        if isinstance(a, (str, bytes)):  # '%0999999999d' % 1 allocates a huge string
+            raise se.FeatureNotAvailable("string formatting is not allowed")
+        return a % b
+
+
+_UNSAFE = {se.NumberTooHigh: "number too large", se.AttributeDoesNotExist: "attribute access is not allowed",
+           RecursionError: "expression too complex", MemoryError: "expression too complex"}
 
 
 def _run(text, node, names, functions):
@@ -177,31 +178,20 @@ def _run(text, node, names, functions):
     except se.NameNotDefined as e:
         known = ", ".join(sorted(map(str, names))[:20]) or "none"
         raise ExpressionError(text, f"unknown variable '{e.name}' (task data has: {known})") from None
-    except se.NumberTooHigh:
-        raise UnsafeExpression(text, "number too large") from None
-    except (se.IterableTooLong, se.FeatureNotAvailable) as e:
-        raise UnsafeExpression(text, str(e)) from None
-    except se.FunctionNotDefined as e:
-        raise UnsafeExpression(text, f"function '{e.func_name}' is not allowed") from None
-    except se.AttributeDoesNotExist:
-        raise UnsafeExpression(text, "attribute access is not allowed") from None
-    except se.InvalidExpression as e:
-        raise UnsafeExpression(text, f"not allowed: {e}") from None
-    except (RecursionError, MemoryError):
-        raise UnsafeExpression(text, "expression too complex") from None
+    except (se.InvalidExpression, RecursionError, MemoryError) as e:
+        reason = f"function '{e.func_name}' is not allowed" if isinstance(e, se.FunctionNotDefined) else str(e)
+        raise UnsafeExpression(text, _UNSAFE.get(type(e), reason)) from None
     except _Failure:
         raise
     except Exception as e:  # the expression itself failed (TypeError, KeyError, ...)
         raise ExpressionError(text, f"{type(e).__name__}: {e}") from e
 
 
-# ---------------------------------------------------------------- static check
 _OK_NODES = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Dict, ast.Set,
              ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.comprehension, ast.Compare,
              ast.Call, ast.keyword, ast.Constant, ast.Subscript, ast.Slice, ast.Name, ast.List,
              ast.Tuple, ast.Load, ast.Store, ast.And, ast.Or, *se.DEFAULT_OPERATORS)
-_CONST_NODES = (ast.Constant, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, ast.Load, ast.operator, ast.unaryop)
-_COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.DictComp)
+_CONST = (ast.Constant, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, ast.Load, ast.operator, ast.unaryop)
 _REASONS = {ast.Attribute: "attribute access is not allowed", ast.Lambda: "lambda is not allowed",
             ast.NamedExpr: "assignment is not allowed", ast.JoinedStr: "f-strings are not allowed",
             ast.Starred: "unpacking is not allowed"}
@@ -217,8 +207,6 @@ def _problem(node, function_names):
             return f"function '{func.id}' is not allowed"
         if not isinstance(func, (ast.Name, ast.Attribute, ast.Lambda)):  # those get their own reason
             return "only allowed functions can be called"
-        if any(k.arg is None for k in node.keywords):
-            return "keyword unpacking is not allowed"
     value = node.value if isinstance(node, ast.Constant) else None
     if isinstance(value, (str, bytes)) and len(value) > MAX_LITERAL_LENGTH:
         return "string too long"
@@ -230,28 +218,16 @@ def _problem(node, function_names):
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and \
             isinstance(node.left, ast.Constant) and isinstance(node.left.value, (str, bytes)):
         return "string formatting is not allowed"
-    if isinstance(node, ast.comprehension) and node.is_async:
-        return "async comprehensions are not allowed"
     if not isinstance(node, _OK_NODES):
         return _REASONS.get(type(node), f"{type(node).__name__.lower()} is not allowed")
     return None
 
 
-def _fold_constants(text, node):
-    """Run constant sub-expressions (9**9**9, 'a'*10**9) under the runtime limits."""
-    if isinstance(node, ast.BinOp) and all(isinstance(n, _CONST_NODES) for n in ast.walk(node)):
-        try:
-            _run(text, node, {}, {})
-        except ExpressionError:
-            pass  # e.g. 1/0: safe, and fails again at run time
-        return
-    for child in ast.iter_child_nodes(node):
-        _fold_constants(text, child)
-
-
 @functools.lru_cache(maxsize=4096)
 def _checked_tree(text, function_names):
     """Parse and check ``text``; return the expression's AST body (cached)."""
+    if not isinstance(text, str):
+        raise UnsafeExpression(repr(text), "expression must be a string")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise UnsafeExpression(text, "expression too long")
     try:
@@ -260,29 +236,29 @@ def _checked_tree(text, function_names):
         raise UnsafeExpression(text, f"syntax error: {e.msg}") from None
     except (ValueError, RecursionError, MemoryError) as e:
         raise UnsafeExpression(text, f"syntax error: {e}") from None
-    stack = [(tree, 0, 0)]
+    stack, constants = [(tree, 0, 0, False)], []
     while stack:
-        node, depth, comps = stack.pop()
-        comps += len(node.generators) if isinstance(node, _COMPREHENSIONS) else 0
+        node, depth, comps, in_constant = stack.pop()
+        comps += len(node.generators) if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.DictComp)) else 0
         reason = ("expression too deeply nested" if depth > MAX_DEPTH else
                   "comprehensions nested too deeply" if comps > MAX_COMPREHENSION_DEPTH else
                   _problem(node, function_names))
         if reason:
             raise UnsafeExpression(text, reason)
-        stack.extend((child, depth + 1, comps) for child in ast.iter_child_nodes(node))
-    _fold_constants(text, tree.body)
+        if not in_constant and isinstance(node, ast.BinOp) and all(isinstance(n, _CONST) for n in ast.walk(node)):
+            in_constant = constants.append(node) or True
+        stack.extend((child, depth + 1, comps, in_constant) for child in ast.iter_child_nodes(node))
+    for node in constants:  # run 9**9**9, 'a'*10**9, ... now, under the runtime limits
+        try:
+            _run(text, node, {}, {})
+        except ExpressionError:
+            pass  # e.g. 1/0: safe, and fails again at run time
     return tree.body
-
-
-def _tree(text, function_names):
-    if not isinstance(text, str):
-        raise UnsafeExpression(repr(text), "expression must be a string")
-    return _checked_tree(text, frozenset(function_names))
 
 
 def check_expression(text: str, extra_function_names=()) -> None:
     """Raise UnsafeExpression unless ``text`` is an allowed expression (deploy-time check)."""
-    _tree(text, [*ALLOWED_FUNCTIONS, *extra_function_names])
+    _checked_tree(text, frozenset([*ALLOWED_FUNCTIONS, *extra_function_names]))
 
 
 def evaluate(text: str, names: dict, functions: dict | None = None):
@@ -291,7 +267,7 @@ def evaluate(text: str, names: dict, functions: dict | None = None):
     Functions take precedence: a data key equal to a function name is ignored.
     """
     funcs = {**ALLOWED_FUNCTIONS, **(functions or {})}
-    node = _tree(text, funcs)
+    node = _checked_tree(text, frozenset(funcs))
     return _run(text, node, {k: v for k, v in names.items() if k not in funcs}, funcs)
 
 

@@ -47,8 +47,11 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         UniqueConstraint("instance_id", "task_guid"),
-        Index("ix_human_task_inbox_region", "status", "role", "city_code", "created_at"),
-        Index("ix_human_task_inbox_enterprise", "status", "enterprise_id", "created_at"),
+        # One index per inbox shape: province (all), city, county, enterprise — each sorted by due date.
+        Index("ix_human_task_inbox_all", "status", "due_at"),
+        Index("ix_human_task_inbox_city", "status", "city_code", "due_at"),
+        Index("ix_human_task_inbox_county", "status", "region_code", "due_at"),
+        Index("ix_human_task_inbox_enterprise", "status", "enterprise_id", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

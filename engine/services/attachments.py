@@ -1,0 +1,90 @@
+"""Uploads: size limit, type sniffed from the bytes (not the name), sha256, stored outside the web root."""
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.db import Attachment, Crane, CraneDocument, User
+from engine.errors import InvalidInput, NotFound
+from forms import t
+
+from .access import can_see_crane
+from .settings import get_settings
+
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+)
+CHUNK = 64 * 1024
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    for magic, mime, ext in SIGNATURES:
+        if head.startswith(magic):
+            return mime, ext
+    return None
+
+
+def _safe_name(name: str) -> str:
+    name = os.path.basename((name or "").replace("\\", "/")).strip()
+    return "".join(ch for ch in name if ch.isprintable())[:200] or "upload"
+
+
+def store_upload(session: Session, *, actor: User, filename: str, stream: BinaryIO) -> Attachment:
+    settings = get_settings()
+    limit = settings.max_upload_bytes
+    head = stream.read(16)
+    kind = sniff(head)
+    if not head:
+        raise InvalidInput({"file": [t("file_empty")]})
+    if kind is None:
+        raise InvalidInput({"file": [t("file_type")]})
+    mime, ext = kind
+    key = uuid.uuid4().hex
+    target_dir = settings.upload_dir / key[:2]
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{key}{ext}"
+    digest, size = hashlib.sha256(head), len(head)
+    try:
+        with open(target, "wb") as out:
+            out.write(head)
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise InvalidInput({"file": [t("file_too_large", max_mb=limit // (1024 * 1024))]})
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    attachment = Attachment(
+        original_name=_safe_name(filename), content_type=mime, size=size, sha256=digest.hexdigest(),
+        storage_path=str(target.relative_to(settings.upload_dir)), uploaded_by_id=actor.id,
+        enterprise_id=actor.enterprise_id,
+    )
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+def can_read_attachment(session: Session, user: User, attachment: Attachment) -> bool:
+    """Owners read their own files; regulators and admins read files attached to cases they see."""
+    if user.kind == "admin":
+        return True
+    if user.kind == "enterprise":
+        return attachment.enterprise_id is not None and attachment.enterprise_id == user.enterprise_id
+    cranes = session.scalars(select(Crane).join(CraneDocument)
+                             .where(CraneDocument.attachment_id == attachment.id))
+    return any(can_see_crane(user, c) for c in cranes)
+
+
+def open_attachment(session: Session, *, user: User, attachment_id: int) -> tuple[Attachment, Path]:
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or not can_read_attachment(session, user, attachment):
+        raise NotFound("attachment not found")
+    return attachment, get_settings().upload_dir / attachment.storage_path

@@ -1,0 +1,161 @@
+"""Starting cases and completing their tasks: lock, run, save, project and audit in one transaction."""
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.bpmn import store
+from engine.bpmn.assignment import due_at_from_workdays, project_tasks
+from engine.bpmn.runtime import SafeScriptEngine, complete_human_task, new_workflow
+from engine.db import AuditEvent, HumanTask, ProcessInstance, User, utcnow
+from engine.errors import Conflict, CraneFlowError, InvalidInput, NotFound, NotPermitted
+from forms import FORMS, load_form, t
+from workflows.catalog import get_entry
+
+from . import audit
+from .access import can_act_on, can_see_case, holds_role
+from .context import TransitionContext
+from .definitions import latest_definition, parsed_definition
+from .operators import all_operators
+from .settings import CHINA_TZ, get_settings
+
+
+class ProcessError(Conflict):
+    """The model itself failed at run time (e.g. a condition over missing data); nothing was saved."""
+
+    code = "process_error"
+
+
+def _engine(session, instance, actor) -> SafeScriptEngine:
+    return SafeScriptEngine(operators=all_operators(),
+                            context=TransitionContext(session=session, instance=instance, actor=actor))
+
+
+def _domain_error(exc: BaseException) -> CraneFlowError | None:
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, CraneFlowError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _run(step):
+    """Run engine work; domain errors raised inside operators surface unchanged."""
+    try:
+        return step()
+    except CraneFlowError:
+        raise
+    except Exception as exc:
+        found = _domain_error(exc)
+        if found is not None:
+            raise found from None
+        raise ProcessError(f"the case could not advance: {exc}") from exc
+
+
+def _due_for(entry):
+    settings = get_settings()
+    return lambda task_name, now: due_at_from_workdays(
+        settings.calendar, entry.due_workdays(task_name), now, CHINA_TZ)
+
+
+def validate_form(form_key: str, data) -> dict:
+    """Validated, JSON-ready form data (dates as ISO text), or InvalidInput with field messages."""
+    try:
+        cleaned = load_form(form_key, data)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages) from None
+    return FORMS[form_key]().dump(cleaned)
+
+
+def _after_step(session, instance, wf, entry) -> list[HumanTask]:
+    store.save_workflow(instance, wf)
+    session.flush()
+    return project_tasks(session, instance, wf, entry, _due_for(entry))
+
+
+def start_case(session: Session, *, actor: User, process_key: str, data: dict | None = None):
+    """Start a case; `data`, when given, is the starter's submission of the first task."""
+    entry = get_entry(process_key)
+    if entry is None:
+        raise NotFound(t("process_unknown"))
+    if not holds_role(actor, entry.starter):
+        if actor.kind == "enterprise" and actor.enterprise and actor.enterprise.status != "approved":
+            raise NotPermitted(t("enterprise_not_approved"))
+        raise NotPermitted("not permitted to start this process")
+    definition = latest_definition(session, process_key)
+    enterprise = actor.enterprise
+    instance = ProcessInstance(
+        definition_id=definition.id, process_key=process_key, status="running",
+        title=entry.name("zh_CN"), applicant_enterprise_id=enterprise.id if enterprise else None,
+        region_code=enterprise.region_code if enterprise else actor.region_code,
+        started_by_id=actor.id, serializer_version=store.SERIALIZER_VERSION, version=0, state={},
+    )
+    session.add(instance)
+    session.flush()
+    instance.business_key = f"{utcnow().astimezone(CHINA_TZ):%Y%m%d}{instance.id:06d}"
+    parsed = parsed_definition(definition)
+    wf = _run(lambda: new_workflow(parsed, _engine(session, instance, actor), {}))
+    created = _after_step(session, instance, wf, entry)
+    audit.record(session, action="start", actor=actor, instance=instance, to_state=_names(created),
+                 definition_version=definition.version)
+    if data:
+        first = next((row for row in created if can_act_on(actor, row)), None)
+        if first is None:
+            raise InvalidInput({"data": ["no task of yours to submit this data to"]})
+        _complete(session, instance, first, actor, data, entry, wf=wf)
+    return instance
+
+
+def _names(rows) -> str:
+    return ",".join(row.task_name for row in rows) or "—"
+
+
+def complete_task(session: Session, *, actor: User, task_id: int, data) -> ProcessInstance:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound("task not found")
+    if not can_act_on(actor, task):
+        raise NotPermitted("not permitted to complete this task")
+    cleaned = validate_form(task.form_key, data)
+    instance = store.lock_instance(session, task.instance_id)
+    session.refresh(task)  # re-read under the lock: a concurrent completion may have won
+    if task.status != "open":
+        raise Conflict("this task has already been completed")
+    entry = get_entry(instance.process_key)
+    _complete(session, instance, task, actor, cleaned, entry, validated=True)
+    return instance
+
+
+def _complete(session, instance, task, actor, data, entry, wf=None, validated=False):
+    cleaned = data if validated else validate_form(task.form_key, data)
+    engine = _engine(session, instance, actor)
+    if wf is None:
+        wf = store.load_workflow(instance, parsed_definition(instance.definition), engine)
+    else:
+        wf.script_engine = engine
+    _run(lambda: complete_human_task(wf, task.task_guid, cleaned))
+    task.status, task.completed_at, task.completed_by_id = "completed", utcnow(), actor.id
+    created = _after_step(session, instance, wf, entry)
+    to_state = "completed" if instance.status == "completed" else _names(created)
+    audit.record(session, action="decision" if "decision" in cleaned else "complete", actor=actor,
+                 instance=instance, task_name=task.task_name, from_state=task.task_name,
+                 to_state=to_state, decision=cleaned.get("decision"), reason=cleaned.get("reason"))
+
+
+def get_case(session: Session, *, actor: User, case_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, case_id)
+    if instance is None or not can_see_case(actor, instance):
+        raise NotFound("case not found")
+    return instance
+
+
+def case_history(session: Session, instance: ProcessInstance) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                .order_by(AuditEvent.id)))
+
+
+def case_tasks(session: Session, instance: ProcessInstance, status: str | None = None) -> list[HumanTask]:
+    stmt = select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.id)
+    if status:
+        stmt = stmt.where(HumanTask.status == status)
+    return list(session.scalars(stmt))
