@@ -1,7 +1,6 @@
 """Expression-only evaluator replacing SpiffWorkflow's eval/exec script engine (docs §3).
 
-Conditions, timers, service-task parameters and DMN cells are checked statically
-(``check_expression``, also at deploy time) and run by simpleeval; scripts are disabled.
+Expressions are checked statically (also at deploy time), then run by simpleeval; no scripts.
 """
 import ast
 import functools
@@ -48,26 +47,15 @@ def iso_duration(days=0, hours=0, minutes=0, seconds=0):
     total = round(days * 86400 + hours * 3600 + minutes * 60 + seconds, 3)
     if not 0 <= total < 10 ** 12:
         raise ValueError("duration must be non-negative and finite")
-    d, rest = divmod(int(total) if float(total).is_integer() else total, 86400)
-    (h, rest), (m, s) = divmod(rest, 3600), divmod(rest % 3600, 60)
-    s = int(s) if float(s).is_integer() else f"{s:.3f}".rstrip("0")
-    time = "".join(f"{v}{u}" for v, u in ((int(h), "H"), (int(m), "M"), (s, "S")) if v)
-    return ("P" + (f"{int(d)}D" if d else "") + (f"T{time}" if time else "")) if total else "PT0S"
+    m, s = divmod(int(total) if total == int(total) else total, 60)
+    d, h, m = int(m // 1440), int(m % 1440 // 60), int(m % 60)
+    time = "".join(f"{v}{u}" for v, u in ((h, "H"), (m, "M"), (f"{s:.3f}".rstrip("0") if s % 1 else s, "S")) if v)
+    return ("P" + (f"{d}D" if d else "") + (f"T{time}" if time else "")) if total else "PT0S"
 
 
 def days_between(a, b):
     """Whole days from ISO date/datetime ``a`` to ``b`` (negative if b is earlier)."""
     return (datetime.fromisoformat(b).date() - datetime.fromisoformat(a).date()).days
-
-
-def today():
-    """Today's date in Asia/Shanghai, e.g. "2024-05-01"."""
-    return datetime.now(SHANGHAI).date().isoformat()
-
-
-def now_iso():
-    """Current time in Asia/Shanghai, e.g. "2024-05-01T09:30:00+08:00"."""
-    return datetime.now(SHANGHAI).isoformat(timespec="seconds")
 
 
 def add_days(value, n):
@@ -97,7 +85,7 @@ def _str(value=""):
 def _sum(iterable, start=0):
     """sum() of numbers only (summing lists is quadratic)."""
     if not isinstance(start, (int, float)):
-        raise TypeError("sum() only adds numbers")
+        raise se.FeatureNotAvailable("sum() only adds numbers")
     return sum(iterable, start)
 
 
@@ -105,7 +93,9 @@ ALLOWED_FUNCTIONS = MappingProxyType({
     "len": len, "min": min, "max": max, "abs": abs, "round": round, "int": int,
     "float": float, "str": _str, "bool": bool, "sum": _sum, "any": any, "all": all,
     "sorted": sorted, "iso_duration": iso_duration, "days_between": days_between,
-    "today": today, "now_iso": now_iso, "add_days": add_days,
+    "add_days": add_days,
+    "today": lambda: datetime.now(SHANGHAI).date().isoformat(),  # "2024-05-01"
+    "now_iso": lambda: datetime.now(SHANGHAI).isoformat(timespec="seconds"),  # "...T09:30:00+08:00"
 })
 
 
@@ -226,8 +216,6 @@ def _problem(node, function_names):
 @functools.lru_cache(maxsize=4096)
 def _checked_tree(text, function_names):
     """Parse and check ``text``; return the expression's AST body (cached)."""
-    if not isinstance(text, str):
-        raise UnsafeExpression(repr(text), "expression must be a string")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise UnsafeExpression(text, "expression too long")
     try:
@@ -246,7 +234,8 @@ def _checked_tree(text, function_names):
         if reason:
             raise UnsafeExpression(text, reason)
         if not in_constant and isinstance(node, ast.BinOp) and all(isinstance(n, _CONST) for n in ast.walk(node)):
-            in_constant = constants.append(node) or True
+            constants.append(node)
+            in_constant = True
         stack.extend((child, depth + 1, comps, in_constant) for child in ast.iter_child_nodes(node))
     for node in constants:  # run 9**9**9, 'a'*10**9, ... now, under the runtime limits
         try:
@@ -262,10 +251,7 @@ def check_expression(text: str, extra_function_names=()) -> None:
 
 
 def evaluate(text: str, names: dict, functions: dict | None = None):
-    """Check, then evaluate ``text`` over task data ``names`` with ALLOWED_FUNCTIONS + ``functions``.
-
-    Functions take precedence: a data key equal to a function name is ignored.
-    """
+    """Check and evaluate ``text``; functions win over data keys of the same name."""
     funcs = {**ALLOWED_FUNCTIONS, **(functions or {})}
     node = _checked_tree(text, frozenset(funcs))
     return _run(text, node, {k: v for k, v in names.items() if k not in funcs}, funcs)

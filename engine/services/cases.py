@@ -1,6 +1,6 @@
 """Starting cases and completing their tasks: lock, run, save, project and audit in one transaction."""
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import store
@@ -9,10 +9,10 @@ from engine.bpmn.runtime import SafeScriptEngine, complete_human_task, new_workf
 from engine.db import AuditEvent, HumanTask, ProcessInstance, User, utcnow
 from engine.errors import Conflict, CraneFlowError, InvalidInput, NotFound, NotPermitted
 from forms import FORMS, load_form, t
-from workflows.catalog import get_entry
+from workflows.catalog import get_entry, load_catalog
 
 from . import audit
-from .access import can_act_on, can_see_case, holds_role
+from .access import can_act_on, can_see_case, case_filter, holds_role
 from .context import TransitionContext
 from .definitions import latest_definition, parsed_definition
 from .operators import all_operators
@@ -159,3 +159,31 @@ def case_tasks(session: Session, instance: ProcessInstance, status: str | None =
     if status:
         stmt = stmt.where(HumanTask.status == status)
     return list(session.scalars(stmt))
+
+
+def list_cases(session: Session, *, user: User, status: str | None = None, page: int = 1,
+               per_page: int = 20) -> tuple[list[ProcessInstance], int]:
+    condition = case_filter(user)
+    if status:
+        condition = condition & (ProcessInstance.status == status)
+    total = session.scalar(select(func.count()).select_from(ProcessInstance).where(condition))
+    rows = session.scalars(select(ProcessInstance).where(condition)
+                           .order_by(ProcessInstance.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
+
+
+def get_task(session: Session, *, actor: User, task_id: int) -> HumanTask:
+    """A task the user may act on, or one of a case the user may see."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound("task not found")
+    if not can_act_on(actor, task):
+        instance = session.get(ProcessInstance, task.instance_id)
+        if not can_see_case(actor, instance):
+            raise NotFound("task not found")
+    return task
+
+
+def startable_processes(user: User) -> list:
+    return [e for e in load_catalog().values() if holds_role(user, e.starter)]

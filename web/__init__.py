@@ -1,0 +1,52 @@
+"""Application factory."""
+import logging
+
+from flask import Flask
+
+from engine.services import accounts, settings
+
+from .config import load_config
+from .extensions import babel, db, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config())
+    app.config.update(overrides or {})
+    app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    from .i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    settings.configure(settings.Settings(
+        upload_dir=app.config["UPLOAD_DIR"],
+        record_number_pattern=app.config["RECORD_NUMBER_PATTERN"],
+        max_upload_bytes=app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
+    ))
+    if app.config["PASSWORD_HASH_FAST"]:
+        accounts.configure_hasher(time_cost=1, memory_cost=8192)
+
+    from . import errors, filters, i18n, security
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .cli import register_cli
+    from .pages import bp as pages_bp
+
+    security.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(pages_bp)
+    register_cli(app)
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    return app
+
+
+def _migrations_dir():
+    from .config import ROOT
+
+    return ROOT / "migrations"

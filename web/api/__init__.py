@@ -1,0 +1,6 @@
+"""JSON API v1 (OpenAPI document at /api/openapi.json, docs at /api/docs)."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+from . import docs, routes  # noqa: E402,F401

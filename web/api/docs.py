@@ -1,0 +1,110 @@
+"""The OpenAPI 3.1 document and a browsable page rendered from it (no CDN assets)."""
+from flask import jsonify, render_template
+
+from forms import FORMS, form_json_schema
+from forms.api import CompleteTaskRequest, SessionRequest, StartCaseRequest
+from forms.jsonschema import schema_to_json
+
+from . import bp
+
+ERR = {"$ref": "#/components/schemas/Error"}
+
+
+def _resp(desc, schema=None):
+    body = {"description": desc}
+    if schema is not None:
+        body["content"] = {"application/json": {"schema": schema}}
+    return body
+
+
+def _op(summary, *, body=None, ok="200", ok_desc="OK", params=(), errors=(401, 403, 404, 422), auth=True):
+    op = {"summary": summary, "responses": {ok: _resp(ok_desc)}}
+    for code in errors:
+        op["responses"][str(code)] = _resp({401: "not logged in", 403: "role or scope does not allow it",
+                                             404: "not found or not visible to you", 409: "already done / not ready",
+                                             422: "invalid input: errors maps each field to messages"}[code], ERR)
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = list(params)
+    if not auth:
+        op["security"] = []
+    return op
+
+
+def _path_id(name):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _query(name, schema):
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+PAGING = (_query("page", {"type": "integer", "minimum": 1}),
+          _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}))
+
+
+def openapi_document() -> dict:
+    forms = {f"form.{key}": form_json_schema(key) for key in FORMS}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "CraneFlow API", "version": "1.0.0",
+                 "description": "建筑起重机械监管审批系统接口。Authenticate with POST /api/v1/session and send "
+                                "`Authorization: Bearer <token>`. Error messages follow Accept-Language or ?lang=."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "properties": {
+                    "error": {"type": "string"}, "message": {"type": "string"},
+                    "errors": {"type": "object", "additionalProperties": True}}},
+                "SessionRequest": schema_to_json(SessionRequest()),
+                "StartCaseRequest": schema_to_json(StartCaseRequest()),
+                "CompleteTaskRequest": schema_to_json(CompleteTaskRequest()),
+                **forms,
+            },
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/session": {"post": _op("Log in; returns a bearer token and the user",
+                                            body={"$ref": "#/components/schemas/SessionRequest"},
+                                            ok="201", errors=(401, 422), auth=False)},
+            "/api/v1/me": {"get": _op("The current user", errors=(401,))},
+            "/api/v1/processes": {"get": _op("Procedures the user may start", errors=(401,))},
+            "/api/v1/cases": {
+                "get": _op("Cases visible to the user", params=PAGING, errors=(401, 422)),
+                "post": _op("Start a case; optional data is the starter's first task submission",
+                            body={"$ref": "#/components/schemas/StartCaseRequest"}, ok="201"),
+            },
+            "/api/v1/cases/{id}": {"get": _op("Case status, history and open tasks", params=(_path_id("id"),),
+                                              errors=(401, 404))},
+            "/api/v1/tasks": {"get": _op("The user's inbox", params=(
+                _query("process_key", {"type": "string"}),
+                _query("status", {"type": "string", "enum": ["open", "completed"]}), *PAGING),
+                errors=(401, 422))},
+            "/api/v1/tasks/{id}": {"get": _op("A task with its form (JSON Schema) and current data",
+                                              params=(_path_id("id"),), errors=(401, 404))},
+            "/api/v1/tasks/{id}/complete": {"post": _op(
+                "Complete a task with its form data", params=(_path_id("id"),),
+                body={"$ref": "#/components/schemas/CompleteTaskRequest"}, errors=(401, 403, 404, 409, 422))},
+            "/api/v1/attachments": {"post": {
+                "summary": "Upload a file (PDF, JPEG or PNG; size limited); form data refers to it by id",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"201": _resp("stored"), "413": _resp("too large", ERR), "422": _resp("refused", ERR)}}},
+            "/api/v1/attachments/{id}": {"get": _op("Download a file you may see", params=(_path_id("id"),),
+                                                    errors=(401, 404))},
+            "/api/v1/cranes": {"get": _op("Cranes visible to the user", params=PAGING, errors=(401, 422))},
+            "/api/v1/cranes/{id}": {"get": _op("A crane record with its cases", params=(_path_id("id"),),
+                                               errors=(401, 404))},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(openapi_document())
+
+
+@bp.get("/docs")
+def docs_page():
+    return render_template("api_docs.html", spec=openapi_document())

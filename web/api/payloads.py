@@ -1,0 +1,76 @@
+"""JSON shapes of the API's answers."""
+from engine.domain.regions import get_region
+from forms import current_locale
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def user_json(user) -> dict:
+    return {
+        "id": user.id, "username": user.username, "display_name": user.display_name,
+        "kind": user.kind, "enterprise_id": user.enterprise_id,
+        "enterprise_name": user.enterprise.name if user.enterprise else None,
+        "regulator_level": user.regulator_level, "region_code": user.region_code,
+        "locale": user.locale,
+    }
+
+
+def task_json(task) -> dict:
+    return {
+        "id": task.id, "case_id": task.instance_id, "name": task.task_name, "title": task.title,
+        "form_key": task.form_key, "lane": task.lane, "role": task.role, "status": task.status,
+        "process_key": task.process_key, "case_title": task.case_title,
+        "enterprise_id": task.enterprise_id, "region_code": task.region_code,
+        "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
+        "completed_at": _iso(task.completed_at), "completed_by_id": task.completed_by_id,
+    }
+
+
+def event_json(event) -> dict:
+    return {
+        "id": event.id, "action": event.action, "task_name": event.task_name,
+        "from_state": event.from_state, "to_state": event.to_state, "at": _iso(event.at),
+        "actor": event.actor.display_name if event.actor else None,
+        "decision": (event.detail or {}).get("decision"), "reason": (event.detail or {}).get("reason"),
+    }
+
+
+def case_json(instance, history=None, open_tasks=None) -> dict:
+    out = {
+        "id": instance.id, "process_key": instance.process_key,
+        "definition_version": instance.definition.version, "status": instance.status,
+        "outcome": instance.outcome, "business_key": instance.business_key, "title": instance.title,
+        "subject": ({"type": instance.subject_type, "id": instance.subject_id}
+                    if instance.subject_id else None),
+        "region_code": instance.region_code, "version": instance.version,
+        "started_at": _iso(instance.started_at), "completed_at": _iso(instance.completed_at),
+    }
+    if history is not None:
+        out["history"] = [event_json(e) for e in history]
+    if open_tasks is not None:
+        out["open_tasks"] = [task_json(t) for t in open_tasks]
+    return out
+
+
+def crane_json(crane) -> dict:
+    region = get_region(crane.filing_region_code) if crane.filing_region_code else None
+    zh = current_locale.get().startswith("zh")
+    return {
+        "id": crane.id, "record_number": crane.record_number, "status": crane.status,
+        "crane_type": crane.crane_type, "model": crane.model, "manufacturer": crane.manufacturer,
+        "factory_serial": crane.factory_serial, "manufacture_date": _iso(crane.manufacture_date),
+        "rated_moment_knm": float(crane.rated_moment_knm) if crane.rated_moment_knm is not None else None,
+        "owner": {"id": crane.owner_enterprise_id, "name": crane.owner.name},
+        "filing_region": ({"code": region.code, "name": region.name if zh else region.name_en}
+                          if region else None),
+        "filed_at": _iso(crane.filed_at),
+        "documents": [{"doc_type": d.doc_type, "attachment_id": d.attachment_id,
+                       "name": d.attachment.original_name} for d in crane.documents],
+    }
+
+
+def attachment_json(att) -> dict:
+    return {"id": att.id, "sha256": att.sha256, "size": att.size, "content_type": att.content_type,
+            "name": att.original_name}

@@ -1,0 +1,152 @@
+"""API endpoints. Each checks identity here and role + scope in the service it calls."""
+from flask import current_app, g, jsonify, request, send_file
+from marshmallow import ValidationError
+
+from engine.errors import InvalidInput
+from engine.services import attachments, cases, cranes, inbox
+from engine.services.accounts import authenticate, issue_token
+from forms import form_json_schema, t
+from forms.api import CompleteTaskRequest, ListQuery, SessionRequest, StartCaseRequest, TaskQuery
+
+from ..db import write
+from ..extensions import db
+from ..security import login_required
+from . import bp
+from .payloads import attachment_json, case_json, crane_json, task_json, user_json
+
+
+def _load(schema_cls, source):
+    try:
+        return schema_cls().load(source)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages) from None
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput({"_body": ["expected a JSON object"]})
+    return body
+
+
+def _query(schema_cls) -> dict:
+    return _load(schema_cls, {k: v for k, v in request.args.items() if k != "lang"})
+
+
+@bp.post("/v1/session")
+def create_session():
+    body = _load(SessionRequest, _json_body())
+    with write() as s:
+        user = authenticate(s, body["username"], body["password"])
+        if user is None:
+            return jsonify({"error": "unauthorized", "message": "invalid credentials or locked account"}), 401
+        payload = {"token": issue_token(current_app.config["SECRET_KEY"], user), "user": user_json(user)}
+    return jsonify(payload), 201
+
+
+@bp.get("/v1/me")
+@login_required
+def me():
+    return jsonify(user_json(g.user))
+
+
+@bp.get("/v1/processes")
+@login_required
+def processes():
+    locale = "en" if request.accept_languages.best_match(["zh", "en"]) == "en" else "zh_CN"
+    return jsonify({"items": [{"key": e.key, "name": e.name(locale)}
+                              for e in cases.startable_processes(g.user)]})
+
+
+@bp.post("/v1/cases")
+@login_required
+def start_case():
+    body = _load(StartCaseRequest, _json_body())
+    with write() as s:
+        instance = cases.start_case(s, actor=g.user, process_key=body["process_key"], data=body["data"])
+        payload = case_json(instance, open_tasks=cases.case_tasks(s, instance, "open"))
+    return jsonify(payload), 201
+
+
+@bp.get("/v1/cases")
+@login_required
+def list_cases():
+    q = _query(ListQuery)
+    rows, total = cases.list_cases(db.session, user=g.user, status=q["status"], page=q["page"],
+                                   per_page=q["per_page"])
+    return jsonify({"items": [case_json(r) for r in rows], "total": total, "page": q["page"]})
+
+
+@bp.get("/v1/cases/<int:case_id>")
+@login_required
+def get_case(case_id: int):
+    instance = cases.get_case(db.session, actor=g.user, case_id=case_id)
+    return jsonify(case_json(instance, history=cases.case_history(db.session, instance),
+                             open_tasks=cases.case_tasks(db.session, instance, "open")))
+
+
+@bp.get("/v1/tasks")
+@login_required
+def list_tasks():
+    q = _query(TaskQuery)
+    page = inbox.list_inbox(db.session, user=g.user, process_key=q["process_key"], status=q["status"],
+                            page=q["page"], per_page=q["per_page"])
+    return jsonify({"items": [task_json(t) for t in page.tasks], "total": page.total,
+                    "page": page.page, "per_page": page.per_page})
+
+
+@bp.get("/v1/tasks/<int:task_id>")
+@login_required
+def get_task(task_id: int):
+    task = cases.get_task(db.session, actor=g.user, task_id=task_id)
+    out = task_json(task)
+    out["form_schema"] = form_json_schema(task.form_key)
+    out["data"] = cranes.task_form_data(db.session, task)
+    return jsonify(out)
+
+
+@bp.post("/v1/tasks/<int:task_id>/complete")
+@login_required
+def complete_task(task_id: int):
+    body = _load(CompleteTaskRequest, _json_body())
+    with write() as s:
+        instance = cases.complete_task(s, actor=g.user, task_id=task_id, data=body["data"])
+        payload = case_json(instance, open_tasks=cases.case_tasks(s, instance, "open"))
+    return jsonify(payload), 200
+
+
+@bp.post("/v1/attachments")
+@login_required
+def upload_attachment():
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput({"file": [t("required")]})
+    with write() as s:
+        att = attachments.store_upload(s, actor=g.user, filename=upload.filename, stream=upload.stream)
+        payload = attachment_json(att)
+    return jsonify(payload), 201
+
+
+@bp.get("/v1/attachments/<int:attachment_id>")
+@login_required
+def download_attachment(attachment_id: int):
+    att, path = attachments.open_attachment(db.session, user=g.user, attachment_id=attachment_id)
+    return send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.original_name)
+
+
+@bp.get("/v1/cranes")
+@login_required
+def list_cranes():
+    q = _query(ListQuery)
+    rows, total = cranes.list_cranes(db.session, user=g.user, status=q["status"], page=q["page"],
+                                     per_page=q["per_page"])
+    return jsonify({"items": [crane_json(c) for c in rows], "total": total, "page": q["page"]})
+
+
+@bp.get("/v1/cranes/<int:crane_id>")
+@login_required
+def get_crane(crane_id: int):
+    crane = cranes.get_crane(db.session, user=g.user, crane_id=crane_id)
+    out = crane_json(crane)
+    out["cases"] = [case_json(c) for c in cranes.crane_cases(db.session, user=g.user, crane=crane)]
+    return jsonify(out)

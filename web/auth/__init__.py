@@ -1,0 +1,65 @@
+"""Browser login and logout, and the language switch."""
+from urllib.parse import urlparse
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from engine.services.accounts import authenticate
+
+from ..db import write
+from ..i18n import SUPPORTED
+from ..security import csrf_token
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return url_for("pages.home")
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.home")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        username = request.form.get("username", "")[:64]
+        password = request.form.get("password", "")[:256]
+        with write() as s:
+            user = authenticate(s, username, password)
+            found = (user.id, user.token_version, user.locale) if user else None
+        if found:
+            lang = session.get("lang")
+            session.clear()
+            session.permanent = True
+            session["uid"], session["tv"] = found[0], found[1]
+            if lang:
+                session["lang"] = lang
+            csrf_token()
+            return redirect(_safe_next(request.args.get("next")))
+        error = _("用户名或密码错误，或账户已被锁定。")
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/lang/<code>")
+def switch_language(code: str):
+    if code in SUPPORTED:
+        session["lang"] = code
+    referrer = request.referrer or ""
+    target = urlparse(referrer)
+    back = target.path if target.netloc in ("", request.host) and target.path else url_for("pages.home")
+    if target.query:
+        back += "?" + target.query
+    return redirect(_safe_next(back) if g.get("user") else url_for("auth.login"))

@@ -1,0 +1,51 @@
+"""Configuration from environment variables, with defaults for the embedded demo."""
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("CRANEFLOW_VAR_DIR", ROOT / "var"))
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in var/ (demo only)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = VAR / "secret_key"
+    if not path.exists():
+        VAR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url or f"sqlite:///{VAR / 'craneflow.db'}"
+
+
+def load_config() -> dict:
+    return {
+        "SECRET_KEY": _secret_key(),
+        "SQLALCHEMY_DATABASE_URI": _database_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(VAR / "uploads")),
+        "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "20")),
+        "RECORD_NUMBER_PATTERN": os.environ.get("RECORD_NUMBER_PATTERN", "鄂{city}-{type}{year}{serial:05d}"),
+        # "inprocess": a background thread runs the timer sweep (embedded default);
+        # "celery": Celery beat + workers do it (production, needs REDIS_URL).
+        "BACKGROUND": os.environ.get("BACKGROUND", "celery" if os.environ.get("REDIS_URL") else "inprocess"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "PERMANENT_SESSION_LIFETIME": int(os.environ.get("SESSION_LIFETIME_SECONDS", "7200")),
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh_CN", "en"],
+        "PASSWORD_HASH_FAST": os.environ.get("PASSWORD_HASH_FAST", "0") == "1",
+    }

@@ -1,0 +1,6 @@
+"""Browser pages: enterprise portal, regulator inbox, case and crane pages."""
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__)
+
+from . import admin, cases, cranes, inbox  # noqa: E402,F401

@@ -1,0 +1,107 @@
+"""My cases, starting a procedure, case detail and the task form."""
+from flask import g, redirect, render_template, request, send_file, url_for
+
+from engine.db import Attachment
+from engine.errors import InvalidInput
+from engine.services import attachments, cases, cranes
+from engine.services.access import can_act_on
+from forms import form_json_schema
+
+from ..db import write
+from ..extensions import db
+from ..security import login_required
+from . import bp
+from .formdata import from_html
+
+PER_PAGE = 20
+
+
+def _page() -> int:
+    value = request.args.get("page", "1")
+    return max(1, min(int(value), 100000)) if value.isdigit() else 1
+
+
+@bp.get("/")
+@login_required
+def home():
+    target = {"regulator": "pages.inbox", "admin": "pages.definitions"}.get(g.user.kind, "pages.my_cases")
+    return redirect(url_for(target))
+
+
+@bp.get("/cases")
+@login_required
+def my_cases():
+    page = _page()
+    rows, total = cases.list_cases(db.session, user=g.user, page=page, per_page=PER_PAGE)
+    open_tasks = {}
+    for row in rows:
+        open_tasks[row.id] = cases.case_tasks(db.session, row, "open")
+    return render_template("cases/list.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
+                           open_tasks=open_tasks, startable=cases.startable_processes(g.user))
+
+
+@bp.post("/cases/start/<process_key>")
+@login_required
+def start(process_key: str):
+    with write() as s:
+        instance = cases.start_case(s, actor=g.user, process_key=process_key)
+        mine = [t for t in cases.case_tasks(s, instance, "open") if can_act_on(g.user, t)]
+        target = url_for("pages.task", task_id=mine[0].id) if mine else url_for("pages.case", case_id=instance.id)
+    return redirect(target)
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def case(case_id: int):
+    instance = cases.get_case(db.session, actor=g.user, case_id=case_id)
+    crane = None
+    if instance.subject_type == "crane" and instance.subject_id:
+        crane = cranes.get_crane(db.session, user=g.user, crane_id=instance.subject_id)
+    tasks = cases.case_tasks(db.session, instance, "open")
+    return render_template("cases/detail.html", instance=instance, crane=crane,
+                           history=cases.case_history(db.session, instance), tasks=tasks,
+                           actionable={t.id for t in tasks if can_act_on(g.user, t)})
+
+
+def _render_task(task, data, errors=None, status=200):
+    instance = cases.get_case(db.session, actor=g.user, case_id=task.instance_id)
+    history = cases.case_history(db.session, instance)
+    last_reason = next((e for e in reversed(history) if (e.detail or {}).get("reason")), None)
+    return render_template("tasks/form.html", task=task, instance=instance,
+                           schema=form_json_schema(task.form_key), data=data, errors=errors or {},
+                           attachments=_attachment_names(data), last_reason=last_reason,
+                           can_act=can_act_on(g.user, task) and task.status == "open"), status
+
+
+def _attachment_names(data) -> dict:
+    ids = [i for v in (data.get("documents") or {}).values() for i in v]
+    if not ids:
+        return {}
+    return {a.id: a for a in db.session.query(Attachment).filter(Attachment.id.in_(ids))}
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id: int):
+    task = cases.get_task(db.session, actor=g.user, task_id=task_id)
+    if request.method == "GET":
+        return _render_task(task, cranes.task_form_data(db.session, task))
+    schema = form_json_schema(task.form_key)
+    data = from_html(schema, request.form, request.files, session_factory=write, actor=g.user)
+    try:
+        with write() as s:
+            instance = cases.complete_task(s, actor=g.user, task_id=task.id, data=data)
+            case_id = instance.id
+    except InvalidInput as exc:
+        return _render_task(task, data, errors=exc.errors, status=422)
+    return redirect(url_for("pages.case", case_id=case_id, done=1))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    att, path = attachments.open_attachment(db.session, user=g.user, attachment_id=attachment_id)
+    inline = request.args.get("inline") == "1"
+    return send_file(path, mimetype=att.content_type, as_attachment=not inline,
+                     download_name=att.original_name)
+

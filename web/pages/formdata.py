@@ -1,0 +1,45 @@
+"""Turn an HTML form post into the JSON data a form schema expects (driven by its JSON Schema)."""
+import re
+
+from engine.services.attachments import store_upload
+
+INT = re.compile(r"^-?\d{1,15}$")
+
+
+def _scalar(prop: dict, raw: str):
+    kind = prop.get("type")
+    kind = kind[0] if isinstance(kind, list) else kind
+    raw = raw.strip()
+    if kind == "integer":
+        return int(raw) if INT.match(raw) else raw
+    if kind == "number":
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def from_html(schema: dict, form, files, *, session_factory, actor, prefix="") -> dict:
+    """Build form data; uploaded files are stored first (own transaction) so a failed
+    submission re-renders with them already attached."""
+    data = {}
+    for name, prop in schema["properties"].items():
+        key = f"{prefix}{name}"
+        kind = prop.get("type")
+        if kind == "object":
+            data[name] = from_html(prop, form, files, session_factory=session_factory, actor=actor,
+                                   prefix=f"{key}.")
+        elif kind == "array":
+            ids = [int(v) for v in form.getlist(f"{key}.keep") if INT.match(v)]
+            uploads = [f for f in files.getlist(key) if f and f.filename]
+            if uploads:
+                with session_factory() as s:
+                    ids += [store_upload(s, actor=actor, filename=f.filename, stream=f.stream).id
+                            for f in uploads]
+            data[name] = ids
+        else:
+            raw = form.get(key)
+            if raw is not None and raw.strip() != "":
+                data[name] = _scalar(prop, raw)
+    return data
