@@ -7,7 +7,7 @@ from flask_migrate import upgrade
 
 from engine.services import definitions
 
-from .db import write
+from .transactions import write
 
 
 def register_cli(app: Flask) -> None:

@@ -19,13 +19,18 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
+def normalize_database_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// URLs and use the psycopg 3 driver for them."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url or f"sqlite:///{VAR / 'craneflow.db'}"
+    return url
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return normalize_database_url(url) if url else f"sqlite:///{VAR / 'craneflow.db'}"
 
 
 def load_config() -> dict:

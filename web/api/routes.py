@@ -8,7 +8,7 @@ from engine.services.accounts import authenticate, issue_token
 from forms import form_json_schema, t
 from forms.api import CompleteTaskRequest, ListQuery, SessionRequest, StartCaseRequest, TaskQuery
 
-from ..db import write
+from ..transactions import write
 from ..extensions import db
 from ..security import login_required
 from . import bp

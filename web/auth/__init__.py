@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from engine.services.accounts import authenticate
 
-from ..db import write
+from ..transactions import write
 from ..i18n import SUPPORTED
 from ..security import csrf_token
 

@@ -7,7 +7,7 @@ from engine.services import attachments, cases, cranes
 from engine.services.access import can_act_on
 from forms import form_json_schema
 
-from ..db import write
+from ..transactions import write
 from ..extensions import db
 from ..security import login_required
 from . import bp

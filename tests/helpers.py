@@ -1,0 +1,38 @@
+"""Builders shared by tests: upload files and a valid crane filing."""
+import io
+
+PDF = b"%PDF-1.4\n% CraneFlow test document\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def upload(api_client, content=PDF, name="doc.pdf") -> int:
+    r = api_client.post("/api/v1/attachments", data={"file": (io.BytesIO(content), name)},
+                        content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return r.get_json()["id"]
+
+
+def filing_data(api_client, serial="SN-0001", **overrides) -> dict:
+    docs = {d: [upload(api_client, name=f"{d}.pdf")] for d in (
+        "manufacturing_licence", "product_certificate", "supervision_certificate", "ownership_proof")}
+    data = {
+        "crane_type": "tower_crane", "model": "QTZ80(TC5610-6)", "manufacturer": "中联重科股份有限公司",
+        "manufacturing_licence_no": "TS2410001-2027", "factory_serial": serial,
+        "manufacture_date": "2021-03-15", "rated_moment_knm": 800, "product_certificate_no": "HG-2021-0315",
+        "supervision_certificate_no": "JJ-2021-0099", "purchase_date": "2021-05-01", "documents": docs,
+    }
+    data.update(overrides)
+    return data
+
+
+def start_filing(api_client, serial="SN-0001", **overrides) -> dict:
+    """Start a filing with the owner's submission; returns the case JSON."""
+    r = api_client.post("/api/v1/cases", json={"process_key": "crane_registration",
+                                               "data": filing_data(api_client, serial, **overrides)})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def open_task_id(case_json) -> int:
+    (task,) = case_json["open_tasks"]
+    return task["id"]
