@@ -25,6 +25,23 @@ def pytest_runtest_makereport(item, call):
     if REQUIRE_SERVICES and needs and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"required service test skipped ({', '.join(sorted(needs))}): {report.longrepr}"
+    if report.when == "call" and report.passed:
+        for name in needs:
+            _SERVICE_TESTS_PASSED[name] = _SERVICE_TESTS_PASSED.get(name, 0) + 1
+
+
+_SERVICE_TESTS_PASSED: dict[str, int] = {}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With required services, the run fails unless postgres and redis tests really ran and passed."""
+    if not REQUIRE_SERVICES or session.config.option.collectonly or session.testsfailed:
+        return
+    missing = [name for name in ("postgres", "redis") if not _SERVICE_TESTS_PASSED.get(name)]
+    if missing:
+        session.config.get_terminal_writer().line(
+            f"CRANEFLOW_REQUIRE_SERVICES=1 but no passing {'/'.join(missing)} tests ran", red=True)
+        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +74,10 @@ def app(database_url, tmp_path_factory):
         with write() as s:
             load_regions(s)
     yield application
+    from web.extensions import db
+
+    with application.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -148,6 +169,21 @@ def api(app, world):
 @pytest.fixture
 def is_postgres(database_url):
     return database_url.startswith("postgres")
+
+
+@pytest.fixture
+def postgres_only(database_url):
+    """For tests marked `postgres`: run only when DATABASE_URL points at PostgreSQL."""
+    if not database_url.startswith("postgres"):
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("needs Redis (set REDIS_URL)")
+    return url
 
 
 def csrf_from(html: str) -> str:

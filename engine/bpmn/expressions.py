@@ -1,8 +1,6 @@
-"""Expression-only evaluator replacing SpiffWorkflow's eval/exec script engine (docs §3).
-
-Expressions are checked statically (also at deploy time), then run by simpleeval; no scripts.
-"""
+"""Expression-only replacement for SpiffWorkflow's eval/exec script engine (docs §3); scripts are disabled."""
 import ast
+import contextlib
 import functools
 from datetime import date, datetime, timedelta, timezone
 from types import MappingProxyType
@@ -10,14 +8,12 @@ from types import MappingProxyType
 import simpleeval as se
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-MAX_EXPRESSION_LENGTH = 20_000    # characters of source text
 MAX_LITERAL_LENGTH = 10_000       # str/bytes constants in the source
 MAX_INT_LITERAL = 10 ** 100       # integer constants: at most 100 digits
 MAX_DEPTH = 100                   # AST nesting (simpleeval recurses)
 MAX_COMPREHENSION_DEPTH = 2       # nested `for` clauses
 MAX_STRING_LENGTH = 100_000       # one str/list built with + or *
-MAX_TOTAL_LENGTH = 1_000_000      # everything built by + or * in one evaluation
-MAX_RESULT_ITEMS = 1_000_000      # nested items of any intermediate result
+MAX_TOTAL_ITEMS = 1_000_000       # built by + or * in one evaluation; nested items of any result
 MAX_STR_ITEMS = 10_000            # nested items of a container passed to str()
 MAX_POWER = 1_000                 # largest exponent of **
 MAX_POWER_BITS = 4_000            # largest int produced by ** (~1200 digits)
@@ -42,11 +38,9 @@ class ExpressionError(_Failure):
 
 def iso_duration(days=0, hours=0, minutes=0, seconds=0):
     """ISO 8601 duration, normalised: (days=7) -> "P7D", (minutes=90) -> "PT1H30M"."""
-    if not all(isinstance(v, (int, float)) for v in (days, hours, minutes, seconds)):
-        raise TypeError("iso_duration() takes numbers")
+    if not all(isinstance(v, (int, float)) and 0 <= v < 10 ** 9 for v in (days, hours, minutes, seconds)):
+        raise ValueError("iso_duration() takes non-negative numbers")
     total = round(days * 86400 + hours * 3600 + minutes * 60 + seconds, 3)
-    if not 0 <= total < 10 ** 12:
-        raise ValueError("duration must be non-negative and finite")
     m, s = divmod(int(total) if total == int(total) else total, 60)
     d, h, m = int(m // 1440), int(m % 1440 // 60), int(m % 60)
     time = "".join(f"{v}{u}" for v, u in ((h, "H"), (m, "M"), (f"{s:.3f}".rstrip("0") if s % 1 else s, "S")) if v)
@@ -66,18 +60,17 @@ def add_days(value, n):
 
 def _weight(obj, limit):
     """Nested item count of ``obj`` (shared references count each time); stops past ``limit``."""
-    count, stack = 0, [obj]
+    count, stack = 0, [obj] if isinstance(obj, _CONTAINERS) else []
     while stack and count <= limit:
         item = stack.pop()
-        if isinstance(item, _CONTAINERS):
-            count += len(item)
-            stack.extend(item.values() if isinstance(item, dict) else item)
+        count += len(item)
+        stack.extend(v for v in (item.values() if isinstance(item, dict) else item) if isinstance(v, _CONTAINERS))
     return count
 
 
 def _str(value=""):
     """str() that refuses to render huge containers."""
-    if isinstance(value, _CONTAINERS) and _weight(value, MAX_STR_ITEMS) > MAX_STR_ITEMS:
+    if _weight(value, MAX_STR_ITEMS) > MAX_STR_ITEMS:
         raise se.IterableTooLong("value too large for str()")
     return str(value)
 
@@ -92,8 +85,7 @@ def _sum(iterable, start=0):
 ALLOWED_FUNCTIONS = MappingProxyType({
     "len": len, "min": min, "max": max, "abs": abs, "round": round, "int": int,
     "float": float, "str": _str, "bool": bool, "sum": _sum, "any": any, "all": all,
-    "sorted": sorted, "iso_duration": iso_duration, "days_between": days_between,
-    "add_days": add_days,
+    "sorted": sorted, "iso_duration": iso_duration, "days_between": days_between, "add_days": add_days,
     "today": lambda: datetime.now(SHANGHAI).date().isoformat(),  # "2024-05-01"
     "now_iso": lambda: datetime.now(SHANGHAI).isoformat(timespec="seconds"),  # "...T09:30:00+08:00"
 })
@@ -103,34 +95,32 @@ class _Evaluator(se.EvalWithCompoundTypes):
     """EvalWithCompoundTypes with per-instance limits (simpleeval's are module globals)."""
 
     def __init__(self, names, functions):
-        self._produced = self._iterations = 0
+        self._produced, self._iterations, self._checked = 0, 0, {}
         ops = {**se.DEFAULT_OPERATORS, ast.Add: self._add, ast.Mult: self._mult,
                ast.Pow: self._power, ast.Mod: self._mod}
         super().__init__(operators=ops, functions=dict(functions), names=names)
-        self.functions = dict(functions)  # drop the list/tuple/dict/set simpleeval adds
 
-    @property
-    def _max_count(self):  # simpleeval's comprehension counter, set on every iteration
-        return self._iterations
-
-    @_max_count.setter
-    def _max_count(self, value):
+    def _count(self, value):
         if value > MAX_COMPREHENSION_LENGTH:
             raise se.IterableTooLong("comprehension too long")
         self._iterations = value
 
-    def _check_disallowed_items(self, item):  # simpleeval calls this on every result
-        if isinstance(item, _CONTAINERS) and _weight(item, MAX_RESULT_ITEMS) > MAX_RESULT_ITEMS:
-            raise se.IterableTooLong("result too large")
+    _max_count = property(lambda self: self._iterations, _count)  # simpleeval's per-eval comprehension counter
+
+    def _check_disallowed_items(self, item):  # simpleeval walks every result; walk each container once
+        if isinstance(item, _CONTAINERS):
+            if id(item) in self._checked:
+                return
+            if _weight(item, MAX_TOTAL_ITEMS) > MAX_TOTAL_ITEMS:
+                raise se.IterableTooLong("result too large")
+            self._checked[id(item)] = item  # keeps it alive, so the id stays unique
         super()._check_disallowed_items(item)
 
     def _grow(self, times, *seqs):
         size = sum(len(s) if isinstance(s, (str, bytes)) else _weight(s, MAX_STRING_LENGTH) for s in seqs) * times
-        if size > MAX_STRING_LENGTH:
-            raise se.IterableTooLong("string too long" if isinstance(seqs[0], (str, bytes)) else "list too long")
         self._produced += size
-        if self._produced > MAX_TOTAL_LENGTH:
-            raise se.IterableTooLong("result too large")
+        if size > MAX_STRING_LENGTH or self._produced > MAX_TOTAL_ITEMS:
+            raise se.IterableTooLong("string too long" if isinstance(seqs[0], (str, bytes)) else "result too large")
 
     def _add(self, a, b):
         if hasattr(a, "__len__") and hasattr(b, "__len__"):
@@ -157,10 +147,6 @@ class _Evaluator(se.EvalWithCompoundTypes):
         return a % b
 
 
-_UNSAFE = {se.NumberTooHigh: "number too large", se.AttributeDoesNotExist: "attribute access is not allowed",
-           RecursionError: "expression too complex", MemoryError: "expression too complex"}
-
-
 def _run(text, node, names, functions):
     """Evaluate a checked AST node, mapping simpleeval errors to our exceptions."""
     try:
@@ -169,68 +155,60 @@ def _run(text, node, names, functions):
         known = ", ".join(sorted(map(str, names))[:20]) or "none"
         raise ExpressionError(text, f"unknown variable '{e.name}' (task data has: {known})") from None
     except (se.InvalidExpression, RecursionError, MemoryError) as e:
-        reason = f"function '{e.func_name}' is not allowed" if isinstance(e, se.FunctionNotDefined) else str(e)
-        raise UnsafeExpression(text, _UNSAFE.get(type(e), reason)) from None
+        reason = {se.NumberTooHigh: "number too large", se.AttributeDoesNotExist: "attribute access is not allowed",
+                  se.FunctionNotDefined: f"function '{getattr(e, 'func_name', '')}' is not allowed",
+                  RecursionError: "expression too complex", MemoryError: "out of memory"}.get(type(e), str(e))
+        raise UnsafeExpression(text, reason) from None
     except _Failure:
         raise
     except Exception as e:  # the expression itself failed (TypeError, KeyError, ...)
         raise ExpressionError(text, f"{type(e).__name__}: {e}") from e
 
 
-_OK_NODES = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Dict, ast.Set,
-             ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.comprehension, ast.Compare,
-             ast.Call, ast.keyword, ast.Constant, ast.Subscript, ast.Slice, ast.Name, ast.List,
-             ast.Tuple, ast.Load, ast.Store, ast.And, ast.Or, *se.DEFAULT_OPERATORS)
+_OK_NODES = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Dict, ast.Set, ast.ListComp,
+             ast.GeneratorExp, ast.DictComp, ast.comprehension, ast.Compare, ast.Call, ast.keyword, ast.Constant,
+             ast.Subscript, ast.Slice, ast.Name, ast.List, ast.Tuple, ast.Load, ast.Store, ast.And, ast.Or,
+             *se.DEFAULT_OPERATORS)
+_CALLABLE = (ast.Name, ast.Attribute, ast.Lambda)  # Attribute/Lambda calls get their own reason
 _CONST = (ast.Constant, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, ast.Load, ast.operator, ast.unaryop)
 _REASONS = {ast.Attribute: "attribute access is not allowed", ast.Lambda: "lambda is not allowed",
-            ast.NamedExpr: "assignment is not allowed", ast.JoinedStr: "f-strings are not allowed",
-            ast.Starred: "unpacking is not allowed"}
+            ast.NamedExpr: "assignment is not allowed", ast.JoinedStr: "f-strings are not allowed"}
 
 
-def _problem(node, function_names):
+def _problem(node, allowed):
     """Why a single AST node is refused, or None."""
-    if isinstance(node, ast.Name) and node.id.startswith("_"):
-        return f"name '{node.id}' is not allowed"
-    if isinstance(node, ast.Call):
-        func = node.func
-        if isinstance(func, ast.Name) and not func.id.startswith("_") and func.id not in function_names:
-            return f"function '{func.id}' is not allowed"
-        if not isinstance(func, (ast.Name, ast.Attribute, ast.Lambda)):  # those get their own reason
-            return "only allowed functions can be called"
+    name = node.id if isinstance(node, ast.Name) else None
+    called = node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else ""
     value = node.value if isinstance(node, ast.Constant) else None
-    if isinstance(value, (str, bytes)) and len(value) > MAX_LITERAL_LENGTH:
-        return "string too long"
-    if isinstance(value, int) and abs(value) >= MAX_INT_LITERAL:
-        return "number too large"
     key = node.slice.value if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) else None
-    if isinstance(key, str) and key.startswith("_"):
-        return f"key '{key}' is not allowed"
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and \
-            isinstance(node.left, ast.Constant) and isinstance(node.left.value, (str, bytes)):
-        return "string formatting is not allowed"
-    if not isinstance(node, _OK_NODES):
-        return _REASONS.get(type(node), f"{type(node).__name__.lower()} is not allowed")
-    return None
+    checks = (
+        (name and name.startswith("_"), f"name '{name}' is not allowed"),
+        (called and not called.startswith("_") and called not in allowed, f"function '{called}' is not allowed"),
+        (isinstance(node, ast.Call) and not isinstance(node.func, _CALLABLE), "only named functions can be called"),
+        (isinstance(value, (str, bytes)) and len(value) > MAX_LITERAL_LENGTH, "string too long"),
+        (isinstance(value, int) and abs(value) >= MAX_INT_LITERAL, "number too large"),
+        (isinstance(key, str) and key.startswith("_"), f"key '{key}' is not allowed"),
+        (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant)
+         and isinstance(node.left.value, (str, bytes)), "string formatting is not allowed"),
+        (not isinstance(node, _OK_NODES), _REASONS.get(type(node), f"{type(node).__name__.lower()} is not allowed")),
+    )
+    return next((reason for refused, reason in checks if refused), None)
 
 
 @functools.lru_cache(maxsize=4096)
-def _checked_tree(text, function_names):
-    """Parse and check ``text``; return the expression's AST body (cached)."""
-    if len(text) > MAX_EXPRESSION_LENGTH:
-        raise UnsafeExpression(text, "expression too long")
+def _checked_tree(text, allowed):
+    """Parse and check ``text`` against the ``allowed`` function names; return the AST body (cached)."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as e:
-        raise UnsafeExpression(text, f"syntax error: {e.msg}") from None
-    except (ValueError, RecursionError, MemoryError) as e:
-        raise UnsafeExpression(text, f"syntax error: {e}") from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:  # ValueError: null bytes, >4300 digits
+        raise UnsafeExpression(text, f"syntax error: {getattr(e, 'msg', e)}") from None
     stack, constants = [(tree, 0, 0, False)], []
     while stack:
         node, depth, comps, in_constant = stack.pop()
         comps += len(node.generators) if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.DictComp)) else 0
         reason = ("expression too deeply nested" if depth > MAX_DEPTH else
                   "comprehensions nested too deeply" if comps > MAX_COMPREHENSION_DEPTH else
-                  _problem(node, function_names))
+                  _problem(node, allowed))
         if reason:
             raise UnsafeExpression(text, reason)
         if not in_constant and isinstance(node, ast.BinOp) and all(isinstance(n, _CONST) for n in ast.walk(node)):
@@ -238,10 +216,8 @@ def _checked_tree(text, function_names):
             in_constant = True
         stack.extend((child, depth + 1, comps, in_constant) for child in ast.iter_child_nodes(node))
     for node in constants:  # run 9**9**9, 'a'*10**9, ... now, under the runtime limits
-        try:
+        with contextlib.suppress(ExpressionError):  # e.g. 1/0: safe, and fails again at run time
             _run(text, node, {}, {})
-        except ExpressionError:
-            pass  # e.g. 1/0: safe, and fails again at run time
     return tree.body
 
 

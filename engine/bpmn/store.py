@@ -83,7 +83,7 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     """Load the instance row under a write lock (FOR UPDATE; BEGIN IMMEDIATE already holds it on SQLite)."""
     stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
     if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=ProcessInstance)
     instance = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
     if instance is None:
         raise NotFound("case not found")

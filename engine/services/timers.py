@@ -27,7 +27,7 @@ def _claim_one(session, now: datetime) -> ProcessInstance | None:
             .where(ProcessInstance.status == "running", ProcessInstance.next_due_at <= now)
             .order_by(ProcessInstance.next_due_at).limit(1))
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
+        stmt = stmt.with_for_update(skip_locked=True, of=ProcessInstance)
     return session.scalar(stmt)
 
 
