@@ -32,6 +32,7 @@ class BaseSchema(Schema):
                     messages["format"] = t(key)
                 if isinstance(field_obj, fields.Number):
                     messages["too_large"] = t("too_large")
+                    messages["special"] = t(key)  # NaN / Infinity
                 break
         field_obj.error_messages = {**field_obj.error_messages, **messages}
 

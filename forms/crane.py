@@ -2,7 +2,7 @@
 from marshmallow import ValidationError, fields, validates_schema
 
 from .base import BaseSchema, OneOf, Range, text
-from .fields import AttachmentIds, PastDate
+from .fields import AttachmentIds, PastDate, StrictFloat
 from .messages import t
 
 CRANE_TYPE_CHOICES = ("tower_crane", "construction_hoist", "material_hoist", "gantry_crane")
@@ -39,11 +39,11 @@ class CraneFilingSchema(BaseSchema):
     manufacture_date = PastDate(required=True, metadata={"title": ("出厂日期", "Manufacture date")})
     design_life_years = fields.Integer(load_default=None, allow_none=True, strict=True, validate=Range(1, 50),
                                        metadata={"title": ("设计使用年限（年）", "Design life (years)")})
-    rated_moment_knm = fields.Float(load_default=None, allow_none=True, validate=Range(1, 20000), allow_nan=False,
+    rated_moment_knm = StrictFloat(load_default=None, allow_none=True, validate=Range(1, 20000), allow_nan=False,
                                     metadata={"title": ("额定起重力矩（kN·m）", "Rated moment (kN·m)")})
     rated_load_kg = fields.Integer(load_default=None, allow_none=True, strict=True, validate=Range(1, 200000),
                                    metadata={"title": ("额定载重量（kg）", "Rated load (kg)")})
-    max_height_m = fields.Float(load_default=None, allow_none=True, validate=Range(1, 1000), allow_nan=False,
+    max_height_m = StrictFloat(load_default=None, allow_none=True, validate=Range(1, 1000), allow_nan=False,
                                 metadata={"title": ("最大安装高度（m）", "Max. erected height (m)")})
     hoist_drive = fields.String(load_default=None, allow_none=True, validate=OneOf(HOIST_DRIVES),
                                 metadata={"title": ("升降机驱动型式", "Hoist drive")})

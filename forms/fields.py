@@ -6,6 +6,7 @@ from marshmallow import ValidationError, fields
 from .messages import t
 
 CHINA_TZ = timezone(timedelta(hours=8))
+MAX_ID = 2**31 - 1  # database integer keys; larger ids cannot exist (and overflow the driver)
 
 
 def today_in_china() -> date:
@@ -32,6 +33,15 @@ class AttachmentIds(fields.List):
         result = super()._deserialize(value, attr, data, **kwargs)
         if len(result) > 20:
             raise ValidationError(t("length_max", max=20))
-        if any(i <= 0 for i in result):
+        if any(i <= 0 or i > MAX_ID for i in result):
             raise ValidationError(t("attachment_unknown"))
         return list(dict.fromkeys(result))
+
+
+class StrictFloat(fields.Float):
+    """A JSON number (integer or decimal); text such as "800" is refused like strict integers are."""
+
+    def _validated(self, value):
+        if isinstance(value, (str, bytes)):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)

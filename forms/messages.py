@@ -11,6 +11,7 @@ MESSAGES = {
     "required": ("此项为必填项。", "This field is required."),
     "null": ("此项不能为空。", "This field may not be empty."),
     "invalid": ("格式不正确。", "Invalid value."),
+    "json_object": ("请求体应为 JSON 对象。", "The request body must be a JSON object."),
     "unknown": ("不接受的字段。", "Unknown field."),
     "type_string": ("应为文本。", "Must be text."),
     "type_integer": ("应为整数。", "Must be a whole number."),

@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from engine.services import accounts, settings
 
@@ -11,6 +12,7 @@ from .extensions import babel, db, migrate
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["int"] = IdConverter  # before any route is registered
     app.config.update(load_config())
     app.config.update(overrides or {})
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
@@ -44,6 +46,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_cli(app)
     logging.getLogger("spiff").setLevel(logging.WARNING)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> ids beyond the database's integer range are 404, not a driver overflow (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _migrations_dir():

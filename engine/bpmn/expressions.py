@@ -8,13 +8,12 @@ from types import MappingProxyType
 import simpleeval as se
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-MAX_LITERAL_LENGTH = 10_000       # str/bytes constants in the source
+MAX_LITERAL_LENGTH = 10_000       # str/bytes constants in the source; items of a container passed to str()
 MAX_INT_LITERAL = 10 ** 100       # integer constants: at most 100 digits
 MAX_DEPTH = 100                   # AST nesting (simpleeval recurses)
 MAX_COMPREHENSION_DEPTH = 2       # nested `for` clauses
 MAX_STRING_LENGTH = 100_000       # one str/list built with + or *
 MAX_TOTAL_ITEMS = 1_000_000       # built by + or * in one evaluation; nested items of any result
-MAX_STR_ITEMS = 10_000            # nested items of a container passed to str()
 MAX_POWER = 1_000                 # largest exponent of **
 MAX_POWER_BITS = 4_000            # largest int produced by ** (~1200 digits)
 MAX_COMPREHENSION_LENGTH = 2_000  # comprehension iterations per evaluation
@@ -68,24 +67,28 @@ def _weight(obj, limit):
     return count
 
 
-def _str(value=""):
-    """str() that refuses to render huge containers."""
-    if _weight(value, MAX_STR_ITEMS) > MAX_STR_ITEMS:
+def _str(value=""):  # str() that refuses to render huge containers
+    if _weight(value, MAX_LITERAL_LENGTH) > MAX_LITERAL_LENGTH:
         raise se.IterableTooLong("value too large for str()")
     return str(value)
 
 
-def _sum(iterable, start=0):
-    """sum() of numbers only (summing lists is quadratic)."""
+def _sum(iterable, start=0):  # numbers only: summing lists is quadratic
     if not isinstance(start, (int, float)):
         raise se.FeatureNotAvailable("sum() only adds numbers")
     return sum(iterable, start)
 
 
+def _round(number, ndigits=None):  # round(5, -10**9) would compute 10**(10**9)
+    if ndigits is not None and not -100 <= ndigits <= 100:
+        raise se.NumberTooHigh("number too large")
+    return round(number, ndigits)
+
+
 ALLOWED_FUNCTIONS = MappingProxyType({
-    "len": len, "min": min, "max": max, "abs": abs, "round": round, "int": int,
-    "float": float, "str": _str, "bool": bool, "sum": _sum, "any": any, "all": all,
-    "sorted": sorted, "iso_duration": iso_duration, "days_between": days_between, "add_days": add_days,
+    "len": len, "min": min, "max": max, "abs": abs, "round": _round, "int": int, "float": float, "str": _str,
+    "bool": bool, "sum": _sum, "any": any, "all": all, "sorted": sorted, "iso_duration": iso_duration,
+    "days_between": days_between, "add_days": add_days,
     "today": lambda: datetime.now(SHANGHAI).date().isoformat(),  # "2024-05-01"
     "now_iso": lambda: datetime.now(SHANGHAI).isoformat(timespec="seconds"),  # "...T09:30:00+08:00"
 })
@@ -96,9 +99,8 @@ class _Evaluator(se.EvalWithCompoundTypes):
 
     def __init__(self, names, functions):
         self._produced, self._iterations, self._checked = 0, 0, {}
-        ops = {**se.DEFAULT_OPERATORS, ast.Add: self._add, ast.Mult: self._mult,
-               ast.Pow: self._power, ast.Mod: self._mod}
-        super().__init__(operators=ops, functions=dict(functions), names=names)
+        super().__init__({**se.DEFAULT_OPERATORS, ast.Add: self._add, ast.Mult: self._mult, ast.Pow: self._power,
+                          ast.Mod: self._mod}, dict(functions), names)
 
     def _count(self, value):
         if value > MAX_COMPREHENSION_LENGTH:
@@ -206,9 +208,8 @@ def _checked_tree(text, allowed):
     while stack:
         node, depth, comps, in_constant = stack.pop()
         comps += len(node.generators) if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.DictComp)) else 0
-        reason = ("expression too deeply nested" if depth > MAX_DEPTH else
-                  "comprehensions nested too deeply" if comps > MAX_COMPREHENSION_DEPTH else
-                  _problem(node, allowed))
+        reason = ("expression too deeply nested" if depth > MAX_DEPTH else "comprehensions nested too deeply"
+                  if comps > MAX_COMPREHENSION_DEPTH else _problem(node, allowed))
         if reason:
             raise UnsafeExpression(text, reason)
         if not in_constant and isinstance(node, ast.BinOp) and all(isinstance(n, _CONST) for n in ast.walk(node)):
@@ -229,8 +230,7 @@ def check_expression(text: str, extra_function_names=()) -> None:
 def evaluate(text: str, names: dict, functions: dict | None = None):
     """Check and evaluate ``text``; functions win over data keys of the same name."""
     funcs = {**ALLOWED_FUNCTIONS, **(functions or {})}
-    node = _checked_tree(text, frozenset(funcs))
-    return _run(text, node, {k: v for k, v in names.items() if k not in funcs}, funcs)
+    return _run(text, _checked_tree(text, frozenset(funcs)), {k: v for k, v in names.items() if k not in funcs}, funcs)
 
 
 class SafeEnvironment(BasePythonScriptEngineEnvironment):

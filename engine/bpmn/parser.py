@@ -53,22 +53,22 @@ def _clean(message: str) -> str:
 
 
 class SpecCache:
-    """Parsed specs keyed by definition id; definitions are immutable so entries never go stale."""
+    """Parsed specs keyed by (process id, content sha256): content-addressed, so never stale."""
 
     def __init__(self, max_entries: int = 256):
-        self._entries: dict[int, ParsedDefinition] = {}
+        self._entries: dict[tuple[str, str], ParsedDefinition] = {}
         self._lock = Lock()
         self._max = max_entries
 
-    def get(self, definition_id: int, load) -> ParsedDefinition:
-        found = self._entries.get(definition_id)
+    def get(self, key: tuple[str, str], load) -> ParsedDefinition:
+        found = self._entries.get(key)
         if found is not None:
             return found
         parsed = load()
         with self._lock:
             if len(self._entries) >= self._max:
                 self._entries.pop(next(iter(self._entries)))
-            self._entries[definition_id] = parsed
+            self._entries[key] = parsed
         return parsed
 
 

@@ -32,7 +32,8 @@ def sniff(head: bytes) -> tuple[str, str] | None:
 
 def _safe_name(name: str) -> str:
     name = os.path.basename((name or "").replace("\\", "/")).strip()
-    return "".join(ch for ch in name if ch.isprintable())[:200] or "upload"
+    name = "".join(ch for ch in name if ch.isprintable())[:200]
+    return name if name.strip(". ") else "upload"  # nothing but dots ("..") is no name
 
 
 def store_upload(session: Session, *, actor: User, filename: str, stream: BinaryIO) -> Attachment:

@@ -49,7 +49,7 @@ def deploy(session: Session, *, process_key: str, xml: bytes, file_name: str, ac
     )
     session.add(definition)
     session.flush()
-    spec_cache.get(definition.id, lambda: parsed)
+    spec_cache.get((process_key, digest), lambda: parsed)
     audit.record(session, action="deploy", actor=actor, to_state=f"{process_key} v{definition.version}",
                  process_key=process_key, version=definition.version, sha256=digest)
     return definition, True
@@ -71,5 +71,5 @@ def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
 
 
 def parsed_definition(definition: ProcessDefinition) -> ParsedDefinition:
-    return spec_cache.get(definition.id, lambda: parse_definition(
+    return spec_cache.get((definition.process_key, definition.sha256), lambda: parse_definition(
         definition.bpmn_xml.encode("utf-8"), definition.file_name, definition.process_key))

@@ -240,8 +240,12 @@ def test_missing_required_field_keeps_entered_data_and_uploads(page, tmp_path, s
     for name, path in files.items():
         listed = page.locator(f'[data-field="documents.{name}"] ul.files li')
         expect(listed).to_have_count(1)
-        expect(listed).to_contain_text(path.name)
         expect(listed.locator('input[type="checkbox"]')).to_be_checked()
+        # The kept attachment is the uploaded file itself.
+        href = listed.locator("a").get_attribute("href")
+        response = page.request.get(href)
+        assert response.ok, f"{href}: {response.status}"
+        assert response.body() == path.read_bytes()
     shot(page, "10-filing-form-errors")
 
     # Filling the missing field is enough: the kept uploads satisfy the document requirement.
@@ -249,6 +253,23 @@ def test_missing_required_field_keeps_entered_data_and_uploads(page, tmp_path, s
     submit(page)
     expect(page.locator(".alert.ok")).to_be_visible()
     expect(page.get_by_test_id("case-status")).to_be_visible()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "SQLite only: the 422 re-render of a task form queries attachment names through the request "
+    "session, whose read snapshot predates the uploads committed by from_html(); the kept files are "
+    "listed by id ('5') instead of by file name. Fix in web/pages/cases.py (_render_task)."))
+def test_failed_submission_lists_kept_uploads_by_file_name(page, tmp_path):
+    login(page, "owner_wuhan")
+    start_filing(page)
+    fill_filing_form(page, serial="ZL-E2E-0004", skip=("model",))
+    files = make_pdfs(tmp_path, "names")
+    upload_documents(page, files)
+    submit(page)
+    expect(page.locator('[data-field="model"] .field-error')).to_be_visible()
+    for name, path in files.items():
+        listed = page.locator(f'[data-field="documents.{name}"] ul.files li')
+        expect(listed).to_contain_text(path.name, timeout=2000)
 
 
 def test_language_switch(page):

@@ -25,7 +25,7 @@ def _load(schema_cls, source):
 def _json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise InvalidInput({"_body": ["expected a JSON object"]})
+        raise InvalidInput({"_body": [t("json_object")]})
     return body
 
 
