@@ -16,7 +16,8 @@ STATUS_LABELS = {
 }
 ACTION_LABELS = {
     "start": ("发起", "Started"), "complete": ("提交", "Submitted"), "decision": ("审核", "Decision"),
-    "deploy": ("部署", "Deployed"),
+    "deploy": ("部署", "Deployed"), "timer": ("定时器触发", "Timer fired"),
+    "overdue": ("超过办理时限", "Past the time limit"),
 }
 DECISION_LABELS = {"approve": ("准予备案", "Approved"), "return": ("退回补正", "Returned for correction"),
                    "reject": ("不予备案", "Rejected")}

@@ -167,10 +167,9 @@ def _run(text, node, names, functions):
         raise ExpressionError(text, f"{type(e).__name__}: {e}") from e
 
 
-_OK_NODES = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Dict, ast.Set, ast.ListComp,
-             ast.GeneratorExp, ast.DictComp, ast.comprehension, ast.Compare, ast.Call, ast.keyword, ast.Constant,
-             ast.Subscript, ast.Slice, ast.Name, ast.List, ast.Tuple, ast.Load, ast.Store, ast.And, ast.Or,
-             *se.DEFAULT_OPERATORS)
+_OK_NODES = (ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Dict, ast.Set, ast.ListComp, ast.GeneratorExp,
+             ast.DictComp, ast.comprehension, ast.Compare, ast.Call, ast.keyword, ast.Constant, ast.Subscript,
+             ast.Slice, ast.Name, ast.List, ast.Tuple, ast.Load, ast.Store, ast.And, ast.Or, *se.DEFAULT_OPERATORS)
 _CALLABLE = (ast.Name, ast.Attribute, ast.Lambda)  # Attribute/Lambda calls get their own reason
 _CONST = (ast.Constant, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, ast.Load, ast.operator, ast.unaryop)
 _REASONS = {ast.Attribute: "attribute access is not allowed", ast.Lambda: "lambda is not allowed",
@@ -204,7 +203,7 @@ def _checked_tree(text, allowed):
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:  # ValueError: null bytes, >4300 digits
         raise UnsafeExpression(text, f"syntax error: {getattr(e, 'msg', e)}") from None
-    stack, constants = [(tree, 0, 0, False)], []
+    stack, constants = [(tree.body, 0, 0, False)], []
     while stack:
         node, depth, comps, in_constant = stack.pop()
         comps += len(node.generators) if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.DictComp)) else 0
@@ -230,7 +229,7 @@ def check_expression(text: str, extra_function_names=()) -> None:
 def evaluate(text: str, names: dict, functions: dict | None = None):
     """Check and evaluate ``text``; functions win over data keys of the same name."""
     funcs = {**ALLOWED_FUNCTIONS, **(functions or {})}
-    return _run(text, _checked_tree(text, frozenset(funcs)), {k: v for k, v in names.items() if k not in funcs}, funcs)
+    return _run(text, _checked_tree(text, frozenset(funcs)), {k: names[k] for k in names.keys() - funcs}, funcs)
 
 
 class SafeEnvironment(BasePythonScriptEngineEnvironment):

@@ -30,6 +30,8 @@ class ProcessInstance(Base):
     serializer_version: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # Set by the process's own SLA timer when a review passes its legal time limit.
+    overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

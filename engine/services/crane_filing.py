@@ -4,6 +4,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from engine.bpmn.assignment import due_at_from_workdays
 from engine.bpmn.runtime import OperatorCall
 from engine.db import Attachment, Crane, CraneDocument
 from engine.domain.cranes import CRANE_TYPES, assessment_required, type_letter
@@ -12,6 +13,9 @@ from engine.errors import InvalidInput
 from forms import t
 from forms.crane import CraneFilingSchema
 
+from workflows.catalog import get_entry
+
+from . import audit
 from .operators import operator
 from .record_numbers import issue_record_number
 from .settings import CHINA_TZ, get_settings
@@ -83,7 +87,15 @@ def submit(call: OperatorCall) -> dict:
     ctx.instance.subject_type, ctx.instance.subject_id = "crane", crane.id
     ctx.instance.title = f"{names['zh']} {crane.model}（出厂编号 {crane.factory_serial}）"
     data["crane_id"] = crane.id
+    data["review_deadline"] = review_deadline(ctx.now).isoformat()
     return {"crane_id": crane.id}
+
+
+def review_deadline(now):
+    """End of the legal review limit (working days from the catalog), for the SLA boundary timer."""
+    settings = get_settings()
+    days = get_entry("crane_registration").due_workdays("review_filing")
+    return due_at_from_workdays(settings.calendar, days, now, CHINA_TZ)
 
 
 @operator("crane_filing.approve")
@@ -104,6 +116,15 @@ def approve(call: OperatorCall) -> dict:
 def return_for_correction(call: OperatorCall) -> dict:
     _crane(call).status = "returned"
     return {"reason": call.data.get("reason", "")}
+
+
+@operator("crane_filing.flag_overdue")
+def flag_overdue(call: OperatorCall) -> dict:
+    ctx = call.context
+    ctx.instance.overdue_since = ctx.instance.overdue_since or ctx.now
+    audit.record(ctx.session, action="overdue", instance=ctx.instance, task_name="review_filing",
+                 to_state="overdue")
+    return {"overdue_since": ctx.instance.overdue_since.isoformat()}
 
 
 @operator("crane_filing.reject")

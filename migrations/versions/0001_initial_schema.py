@@ -180,6 +180,7 @@ def upgrade():
     sa.Column('serializer_version', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('next_due_at', engine.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('overdue_since', engine.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('started_at', engine.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('started_by_id', sa.Integer(), nullable=True),

@@ -145,6 +145,28 @@ def page(browser, live_server):
         context.close()
 
 
+_taken: list[Path] = []
+
+
+def _has_cjk_font() -> bool | None:
+    """None when fontconfig cannot be asked; otherwise whether any font covers Chinese."""
+    if shutil.which("fc-list") is None:
+        return None
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    return bool(out.strip())
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _taken:
+        return
+    terminalreporter.write_line(f"e2e: {len(_taken)} screenshots written to {SCREENSHOTS.relative_to(ROOT)}/")
+    if _has_cjk_font() is False:
+        terminalreporter.write_line(
+            "e2e: WARNING no Chinese font is installed, so Chinese text in the screenshots renders as "
+            "empty boxes; install one (e.g. apt-get install fonts-noto-cjk) before regenerating them "
+            "for the documentation.", yellow=True)
+
+
 @pytest.fixture(scope="session")
 def screenshots_dir():
     """docs/screenshots/: PNGs committed as documentation, overwritten on every run."""
@@ -159,5 +181,6 @@ def shot(screenshots_dir):
         path = screenshots_dir / f"{name}.png"
         path.unlink(missing_ok=True)
         pg.screenshot(path=str(path), full_page=True)
+        _taken.append(path)
         return path
     return take

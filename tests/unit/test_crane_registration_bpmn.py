@@ -15,13 +15,15 @@ class RecordingOperators(dict):
     def __init__(self):
         super().__init__()
         self.calls = []
-        for name in ("crane_filing.submit", "crane_filing.approve",
+        for name in ("crane_filing.submit", "crane_filing.approve", "crane_filing.flag_overdue",
                      "crane_filing.return_for_correction", "crane_filing.reject"):
             self[name] = self._make(name)
 
     def _make(self, name):
         def op(call):
             self.calls.append(name)
+            if name == "crane_filing.submit":
+                call.data["review_deadline"] = "2099-01-01T00:00:00+08:00"
             return {"op": name}
         return op
 

@@ -174,6 +174,8 @@ def test_simpleeval_layer_alone_also_refuses_os_payloads(template, tmp_path):
     "[i for i in items * 30000]",
     "items * 100000",
     "[i for a in items * 700 for i in items]",
+    "round(amount, -10**9)",
+    "str(items * 5000)",
 ])
 def test_resource_exhaustion_is_refused_at_run_time(payload):
     check_expression(payload)  # not constant, so only the runtime limits can see it
