@@ -7,6 +7,7 @@ import io
 import itertools
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 from .common import APPROVE, BPMN_FILE, DEMO_PASSWORD, DOC_TYPES, PDF, PROCESS_KEY, filing_data
 
@@ -21,20 +22,35 @@ FILING_FIELDS = ("crane_type", "model", "manufacturer", "manufacturing_licence_n
                  "max_height_m", "hoist_drive")
 
 
-def fake_operators() -> dict:
+def _operator_names(parsed) -> set[str]:
+    """Every service-task operator the parsed model calls (so a new operator needs no bench change)."""
+    specs = list(parsed.spec.task_specs.values())
+    for sub in (parsed.subprocess_specs or {}).values():
+        specs.extend(sub.task_specs.values())
+    return {s.operation_name for s in specs if getattr(s, "operation_name", None)}
+
+
+def fake_operators(parsed) -> dict:
+    """Trivial in-memory stand-ins for the model's operators.
+
+    Only crane_filing.submit does something: like the real operator (engine/services/crane_filing.py)
+    it moves the filing fields out of the task data and sets crane_id and review_deadline (the
+    timeDate of the review SLA boundary timer). Keep this in step with that operator's data contract."""
     counter = itertools.count(1)
 
     def submit(call):
         for name in FILING_FIELDS:
             call.data.pop(name, None)
         call.data["crane_id"] = next(counter)
+        call.data["review_deadline"] = (datetime.now(timezone.utc) + timedelta(days=9)).isoformat()
         return {"crane_id": call.data["crane_id"]}
 
     def nothing(call):
         return {}
 
-    return {"crane_filing.submit": submit, "crane_filing.approve": nothing,
-            "crane_filing.return_for_correction": nothing, "crane_filing.reject": nothing}
+    ops = {name: nothing for name in _operator_names(parsed)}
+    ops["crane_filing.submit"] = submit
+    return ops
 
 
 def parse_spec():
@@ -52,7 +68,7 @@ def run_memory(n: int, parsed=None) -> dict:
     from engine.bpmn.runtime import SafeScriptEngine, complete_human_task, new_workflow, ready_human_tasks
 
     parsed = parsed or parse_spec()
-    operators = fake_operators()
+    operators = fake_operators(parsed)
     docs = _documents()
 
     def one(i):
@@ -88,7 +104,7 @@ def run_memory_persisted(n: int, parsed=None) -> dict:
 
     parsed = parsed or parse_spec()
     ser = spiff_serializer()
-    operators = fake_operators()
+    operators = fake_operators(parsed)
     docs = _documents()
     sizes = []
 

@@ -35,6 +35,8 @@ class BaseSchema(Schema):
                     messages["special"] = t(key)  # NaN / Infinity
                 break
         field_obj.error_messages = {**field_obj.error_messages, **messages}
+        if isinstance(field_obj, fields.List):  # element messages too (e.g. attachment ids)
+            self.on_bind_field(field_name, field_obj.inner)
 
 
 class Length:

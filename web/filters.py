@@ -5,6 +5,7 @@ from engine.domain.cranes import CRANE_TYPES
 from engine.domain.regions import get_region
 from engine.services.settings import CHINA_TZ
 from forms import current_locale
+from forms.messages import document_name
 
 STATUS_LABELS = {
     "running": ("办理中", "In progress"), "completed": ("已办结", "Completed"),
@@ -66,10 +67,18 @@ def crane_type_name(code) -> str:
     return (names["zh"] if _zh() else names["en"]) if names else (code or "")
 
 
+def plain_number(value) -> str:
+    """800.00 → 800, 812.50 → 812.5: Decimal columns shown without trailing zeros."""
+    if value is None:
+        return "—"
+    text = f"{value:f}" if hasattr(value, "as_tuple") else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         dt=local_datetime, date=lambda v: local_datetime(v, with_time=False), region=region_name,
-        region_path=region_path, crane_type=crane_type_name,
+        number=plain_number, region_path=region_path, crane_type=crane_type_name, doc_name=document_name,
         status=lambda v: _pick(STATUS_LABELS, v), action=lambda v: _pick(ACTION_LABELS, v),
         decision=lambda v: _pick(DECISION_LABELS, v), level=lambda v: _pick(LEVEL_LABELS, v),
     )

@@ -187,3 +187,9 @@ def get_task(session: Session, *, actor: User, task_id: int) -> HumanTask:
 
 def startable_processes(user: User) -> list:
     return [e for e in load_catalog().values() if holds_role(user, e.starter)]
+
+
+def step_titles(session: Session, instance: ProcessInstance) -> dict[str, str]:
+    """BPMN task id → its name in the model the case runs on, for readable histories."""
+    spec = parsed_definition(instance.definition).spec
+    return {name: (getattr(t, "bpmn_name", None) or name) for name, t in spec.task_specs.items()}

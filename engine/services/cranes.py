@@ -44,7 +44,7 @@ def filing_form_data(crane: Crane) -> dict:
         if hasattr(value, "isoformat"):
             data[key] = value.isoformat()
         elif value is not None and key in ("rated_moment_knm", "max_height_m"):
-            data[key] = float(value)
+            data[key] = int(value) if value == int(value) else float(value)
     documents: dict[str, list[int]] = {}
     for doc in crane.documents:
         documents.setdefault(doc.doc_type, []).append(doc.attachment_id)

@@ -192,7 +192,7 @@ def test_filing_return_correct_approve(page, tmp_path, shot):
     history = page.get_by_test_id("history")
     expect(history).to_contain_text("退回补正")
     expect(history).to_contain_text("准予备案")
-    assert history.locator("li").count() >= 4  # start, filing, return, correction, approval
+    expect(history.locator("li")).to_have_count(5)  # start, filing, return, correction, approval
     expect(page.locator(".facts")).to_contain_text("QTZ80(TC5613-6)")
     shot(page, "07-case-detail-history")
 

@@ -60,6 +60,7 @@ def case(case_id: int):
     tasks = cases.case_tasks(db.session, instance, "open")
     return render_template("cases/detail.html", instance=instance, crane=crane,
                            history=cases.case_history(db.session, instance), tasks=tasks,
+                           step_titles=cases.step_titles(db.session, instance),
                            actionable={t.id for t in tasks if can_act_on(g.user, t)})
 
 
@@ -67,7 +68,10 @@ def _render_task(task, data, errors=None, status=200):
     instance = cases.get_case(db.session, actor=g.user, case_id=task.instance_id)
     history = cases.case_history(db.session, instance)
     last_reason = next((e for e in reversed(history) if (e.detail or {}).get("reason")), None)
-    return render_template("tasks/form.html", task=task, instance=instance,
+    crane = None
+    if instance.subject_type == "crane" and instance.subject_id:
+        crane = cranes.get_crane(db.session, user=g.user, crane_id=instance.subject_id)
+    return render_template("tasks/form.html", task=task, instance=instance, crane=crane,
                            schema=form_json_schema(task.form_key), data=data, errors=errors or {},
                            attachments=_attachment_names(data), last_reason=last_reason,
                            can_act=can_act_on(g.user, task) and task.status == "open"), status
@@ -93,6 +97,7 @@ def task(task_id: int):
             instance = cases.complete_task(s, actor=g.user, task_id=task.id, data=data)
             case_id = instance.id
     except InvalidInput as exc:
+        db.session.rollback()  # end this request's read snapshot: the uploads were committed since
         return _render_task(task, data, errors=exc.errors, status=422)
     return redirect(url_for("pages.case", case_id=case_id, done=1))
 

@@ -1,0 +1,241 @@
+"""Who may call which API endpoint: authentication (401), role (403) and scope (404), per demo user.
+
+The fixture case is a Wuhan crane filing by owner_wuhan (region 420106), waiting for review by a
+city (武汉 420100) or province (湖北 420000) regulator.
+"""
+import io
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import text
+
+from forms import t
+from tests.conftest import DEMO_PASSWORD
+from tests.helpers import PDF, filing_data, open_task_id, start_filing, upload
+
+USERS = ("admin", "owner_wuhan", "installer_wuhan", "contractor_wuhan", "owner_yichang",
+         "reg_wuhan", "reg_yichang", "reg_province")
+SEES_WUHAN_CASE = {"admin", "owner_wuhan", "reg_wuhan", "reg_province"}
+REVIEWS_WUHAN_CASE = {"reg_wuhan", "reg_province"}
+OWNERS = {"owner_wuhan", "owner_yichang"}
+
+
+def _only(allowed, yes, no):
+    return {user: (yes if user in allowed else no) for user in USERS}
+
+
+# Expected status of each OpenAPI operation for each demo user (against the Wuhan filing).
+MATRIX = {
+    "POST /api/v1/session": _only(USERS, 201, None),
+    "GET /api/v1/me": _only(USERS, 200, None),
+    "GET /api/v1/processes": _only(USERS, 200, None),
+    "GET /api/v1/cases": _only(USERS, 200, None),
+    "POST /api/v1/cases": _only(OWNERS, 201, 403),
+    "GET /api/v1/cases/{id}": _only(SEES_WUHAN_CASE, 200, 404),
+    "GET /api/v1/tasks": _only(USERS, 200, None),
+    "GET /api/v1/tasks/{id}": _only(SEES_WUHAN_CASE, 200, 404),
+    # Completion by anyone who cannot act is 403, whether or not the case is visible to them.
+    "POST /api/v1/tasks/{id}/complete": _only(REVIEWS_WUHAN_CASE, 200, 403),
+    "POST /api/v1/attachments": _only(USERS, 201, None),
+    "GET /api/v1/attachments/{id}": _only(SEES_WUHAN_CASE, 200, 404),
+    "GET /api/v1/cranes": _only(USERS, 200, None),
+    "GET /api/v1/cranes/{id}": _only(SEES_WUHAN_CASE, 200, 404),
+}
+PUBLIC = {"POST /api/v1/session"}
+
+
+@pytest.fixture
+def wuhan_filing(api):
+    """A submitted Wuhan filing: ids of the case, its review task, the crane and one document."""
+    owner = api("owner_wuhan")
+    case = start_filing(owner, serial="AUTH-WH-1")
+    crane = owner.get(f"/api/v1/cranes/{case['subject']['id']}").get_json()
+    return {"case": case["id"], "task": open_task_id(case), "crane": case["subject"]["id"],
+            "attachment": crane["documents"][0]["attachment_id"]}
+
+
+def _url(operation, ids):
+    method, path = operation.split(" ")
+    for marker, key in (("/cases/{id}", "case"), ("/tasks/{id}", "task"), ("/cranes/{id}", "crane"),
+                        ("/attachments/{id}", "attachment")):
+        path = path.replace(marker, marker.replace("{id}", str(ids[key])))
+    return method, path
+
+
+def _call(app, api, operation, username, ids):
+    method, url = _url(operation, ids)
+    if operation == "POST /api/v1/session":
+        return app.test_client().post(url, json={"username": username, "password": DEMO_PASSWORD})
+    user = api(username)
+    if operation == "POST /api/v1/cases":
+        return user.post(url, json={"process_key": "crane_registration",
+                                    "data": filing_data(user, serial=f"MATRIX-{username}")})
+    if operation == "POST /api/v1/tasks/{id}/complete":
+        return user.post(url, json={"data": {"decision": "approve"}})
+    if operation == "POST /api/v1/attachments":
+        return user.post(url, data={"file": (io.BytesIO(PDF), "m.pdf")}, content_type="multipart/form-data")
+    return user.get(url, buffered=True)  # buffered: a streamed file download is read and closed
+
+
+def test_matrix_lists_every_operation_of_the_openapi_document(client):
+    spec = client.get("/api/openapi.json").get_json()
+    operations = {f"{method.upper()} {path}" for path, ops in spec["paths"].items() for method in ops}
+    assert operations == set(MATRIX)
+    public = {f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m, op in ops.items()
+              if op.get("security") == []}
+    assert public == PUBLIC
+
+
+@pytest.mark.parametrize("operation", sorted(set(MATRIX) - PUBLIC))
+def test_operation_without_credentials_is_401(client, wuhan_filing, operation):
+    method, url = _url(operation, wuhan_filing)
+    r = client.open(url, method=method, json={"data": {"decision": "approve"}})
+    assert r.status_code == 401, r.get_data(as_text=True)
+    assert r.get_json()["error"] == "unauthorized"
+    assert r.get_json()["message"]
+
+
+@pytest.mark.parametrize("url", ["/api/openapi.json", "/api/docs"])
+def test_api_documentation_is_public(client, world, url):
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(("operation", "username", "expected"), [
+    (op, user, expected[user]) for op, expected in MATRIX.items() for user in USERS])
+def test_operation_status_for_each_demo_user(app, api, wuhan_filing, operation, username, expected):
+    r = _call(app, api, operation, username, wuhan_filing)
+    assert r.status_code == expected, r.get_data(as_text=True)
+    if expected == 403:
+        assert r.get_json()["error"] == "not_permitted" and r.get_json()["message"]
+    if expected == 404:
+        assert r.get_json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("username", sorted(set(USERS) - REVIEWS_WUHAN_CASE))
+def test_refused_completion_leaves_the_review_task_open(api, wuhan_filing, username):
+    r = api(username).post(f"/api/v1/tasks/{wuhan_filing['task']}/complete",
+                           json={"data": {"decision": "approve"}})
+    assert r.status_code == 403
+    task = api("reg_wuhan").get(f"/api/v1/tasks/{wuhan_filing['task']}").get_json()
+    assert task["status"] == "open" and task["completed_by_id"] is None
+    case = api("owner_wuhan").get(f"/api/v1/cases/{wuhan_filing['case']}").get_json()
+    assert [e["action"] for e in case["history"]] == ["start", "complete"]
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_lists_show_only_what_the_user_may_see(api, wuhan_filing, username):
+    user = api(username)
+    expected = 1 if username in SEES_WUHAN_CASE else 0
+    cases = user.get("/api/v1/cases").get_json()
+    cranes = user.get("/api/v1/cranes").get_json()
+    inbox = user.get("/api/v1/tasks").get_json()
+    assert cases["total"] == expected and [c["id"] for c in cases["items"]] == [wuhan_filing["case"]] * expected
+    assert cranes["total"] == expected and [c["id"] for c in cranes["items"]] == [wuhan_filing["crane"]] * expected
+    reviews = 1 if username in REVIEWS_WUHAN_CASE else 0
+    assert [tk["id"] for tk in inbox["items"]] == [wuhan_filing["task"]] * reviews
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_only_owner_enterprises_may_start_a_crane_filing(api, world, username):
+    keys = [p["key"] for p in api(username).get("/api/v1/processes").get_json()["items"]]
+    assert keys == (["crane_registration"] if username in OWNERS else [])
+
+
+@pytest.mark.parametrize("username", ["reg_wuhan", "reg_province", "reg_yichang", "owner_yichang"])
+def test_upload_not_attached_to_any_filing_is_readable_only_by_its_enterprise_and_admin(api, world, username):
+    owner = api("owner_wuhan")
+    att_id = upload(owner)
+    url = f"/api/v1/attachments/{att_id}"
+    assert owner.get(url, buffered=True).status_code == 200
+    assert api("admin").get(url, buffered=True).status_code == 200
+    assert api(username).get(url, buffered=True).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/api/v1/cases/999999", "/api/v1/tasks/999999", "/api/v1/cranes/999999",
+                                 "/api/v1/attachments/999999", "/api/v1/cases/99999999999999999999",
+                                 "/api/v1/tasks/9223372036854775808"])
+def test_unknown_or_out_of_range_ids_are_404_even_for_admin(api, world, url):
+    r = api("admin").get(url)
+    assert r.status_code == 404
+    assert r.get_json()["error"] == "not_found"
+
+
+def test_completing_a_task_that_does_not_exist_is_404(api, world):
+    r = api("reg_wuhan").post("/api/v1/tasks/999999/complete", json={"data": {"decision": "approve"}})
+    assert r.status_code == 404
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+def _bearer(client, token, method="GET", url="/api/v1/me"):
+    return client.open(url, method=method, headers={"Authorization": f"Bearer {token}"},
+                       json={"process_key": "crane_registration"})
+
+
+def test_token_is_refused_after_the_users_token_version_changes(api, world):
+    owner = api("owner_wuhan")
+    assert owner.get("/api/v1/me").status_code == 200
+    with world.engine.begin() as conn:
+        conn.execute(text("UPDATE user_account SET token_version = token_version + 1 WHERE username = :u"),
+                     {"u": "owner_wuhan"})
+    assert owner.get("/api/v1/me").status_code == 401
+    assert owner.post("/api/v1/cases", json={"process_key": "crane_registration"}).status_code == 401
+    assert api("owner_wuhan").get("/api/v1/me").status_code == 200  # a fresh login gets a valid token
+
+
+def test_token_of_a_deactivated_user_is_refused(api, world):
+    owner = api("owner_wuhan")
+    with world.engine.begin() as conn:
+        conn.execute(text("UPDATE user_account SET is_active = :f WHERE username = 'owner_wuhan'"), {"f": False})
+    assert owner.get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.parametrize("method,url", [("GET", "/api/v1/me"), ("GET", "/api/v1/cases"),
+                                        ("POST", "/api/v1/cases")])
+def test_garbage_token_is_401(client, world, method, url):
+    r = _bearer(client, "not-a-token", method, url)
+    assert r.status_code == 401
+    assert r.get_json()["error"] == "unauthorized"
+
+
+def test_tampered_token_is_401(api, client):
+    token = api("owner_wuhan").token
+    payload, timestamp, signature = token.split(".")
+    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    admin_payload = URLSafeTimedSerializer("x", salt="craneflow-api-token").dumps(
+        {"uid": api("admin").user["id"], "v": 1}).split(".")[0]
+    assert _bearer(client, token).status_code == 200
+    for bad in (f"{payload}.{timestamp}.{flipped}", f"{admin_payload}.{timestamp}.{signature}",
+                f"{payload}.{timestamp}", token + "x"):
+        assert _bearer(client, bad).status_code == 401, bad
+
+
+def test_token_signed_with_another_secret_is_401(client, world):
+    forged = URLSafeTimedSerializer("guessed-secret", salt="craneflow-api-token").dumps(
+        {"uid": world.users["admin"], "v": 1})
+    assert _bearer(client, forged).status_code == 401
+
+
+def test_wrong_password_gives_no_token(client, world):
+    r = client.post("/api/v1/session", json={"username": "owner_wuhan", "password": "wrong"})
+    assert r.status_code == 401 and "token" not in r.get_json()
+
+
+# --- enterprise status --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status", ["pending", "rejected"])
+def test_enterprise_that_is_not_approved_cannot_start_a_filing(api, world, status):
+    owner = api("owner_wuhan")
+    data = filing_data(owner, serial="NOT-APPROVED-1")
+    ent_id = world.user("owner_wuhan").enterprise_id
+    with world.engine.begin() as conn:
+        conn.execute(text("UPDATE enterprise SET status = :s WHERE id = :id"), {"s": status, "id": ent_id})
+    body = {"process_key": "crane_registration", "data": data}
+    r = owner.post("/api/v1/cases", json=body)
+    assert r.status_code == 403
+    assert r.get_json()["message"] == t("enterprise_not_approved", "zh_CN")
+    r_en = owner.post("/api/v1/cases?lang=en", json=body)
+    assert r_en.status_code == 403
+    assert r_en.get_json()["message"] == t("enterprise_not_approved", "en")
+    assert owner.get("/api/v1/processes").get_json()["items"] == []
+    assert owner.get("/api/v1/cases").get_json()["total"] == 0
