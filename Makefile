@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d web/translations
+	$(BIN)/pybabel compile -d web/translations >/dev/null
 
 # Debian's Chromium (Playwright drives it; no browser download) and a CJK font for screenshots.
 browser:

@@ -113,3 +113,97 @@ def quiet_stderr():
     buf = io.StringIO()
     with contextlib.redirect_stderr(buf):
         yield buf
+
+
+# --- CPU accounting (Linux /proc): who used the two cores during a measurement --------------
+
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _machine_jiffies():
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields[:8]) - idle, sum(fields[:8])  # busy, total (guest time is already in user)
+
+
+def _pid_cpu(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            rest = fh.read().rsplit(")", 1)[1].split()
+        return (int(rest[11]) + int(rest[12])) / CLK_TCK  # utime + stime, seconds
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def children_of(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def pg_backend_pids(pg_url: str) -> list[int]:
+    """Server processes currently connected to the benchmark database (same machine only)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(_maintenance_url(pg_url), autocommit=True) as conn:
+            return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                               (pg_database_name(pg_url),))]
+    except Exception:
+        return []
+
+
+class CpuSampler:
+    """CPU seconds used by groups of processes between start() and stop(), and by the machine.
+
+    groups: name -> callable returning the pids to account (re-evaluated at stop, so processes
+    started during the window count from zero). 'others' = machine busy time not in any group."""
+
+    def __init__(self, groups: dict):
+        self.groups = groups
+
+    def _snapshot(self):
+        snap = {}
+        for name, pids_fn in self.groups.items():
+            snap[name] = {pid: _pid_cpu(pid) for pid in pids_fn()}
+        return snap
+
+    def start(self):
+        self.t0 = time.perf_counter()
+        self.machine0 = _machine_jiffies()
+        self.snap0 = self._snapshot()
+        return self
+
+    def stop(self) -> dict:
+        snap1 = self._snapshot()
+        machine1 = _machine_jiffies()
+        wall = time.perf_counter() - self.t0
+        out = {"wall_seconds": wall}
+        ours = 0.0
+        for name, pids in snap1.items():
+            used = 0.0
+            for pid, cpu in pids.items():
+                if cpu is None:
+                    continue
+                before = self.snap0.get(name, {}).get(pid)
+                used += cpu - (before or 0.0)
+            out[name] = used
+            ours += used
+        if self.machine0 and machine1:
+            busy = (machine1[0] - self.machine0[0]) / CLK_TCK
+            capacity = (machine1[1] - self.machine0[1]) / CLK_TCK
+            out["machine_busy"] = busy
+            out["machine_capacity"] = capacity
+            out["others"] = max(0.0, busy - ours)
+        return out

@@ -83,11 +83,11 @@ def run_memory(n: int, parsed=None) -> dict:
 
     for i in range(min(20, n)):  # warm-up (expression cache, imports)
         one(-i - 1)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
         one(i)
-    seconds = time.perf_counter() - start
-    return {"n": n, "seconds": seconds, "rate": n / seconds}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"n": n, "seconds": seconds, "rate": n / seconds, "process_cpu_seconds": cpu}
 
 
 def spiff_serializer():
@@ -128,11 +128,11 @@ def run_memory_persisted(n: int, parsed=None) -> dict:
     for i in range(min(20, n)):
         one(-i - 1)
     sizes.clear()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
         one(i)
-    seconds = time.perf_counter() - start
-    return {"n": n, "seconds": seconds, "rate": n / seconds,
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"n": n, "seconds": seconds, "rate": n / seconds, "process_cpu_seconds": cpu,
             "json_bytes_mean": sum(sizes) / len(sizes) if sizes else 0}
 
 
@@ -216,19 +216,23 @@ def _completed_counts(world: ServiceWorld) -> tuple[int, int]:
     return done, filed
 
 
-def run_service(world: ServiceWorld, n: int, label: str, warmup: int = 10) -> dict:
+def run_service(world: ServiceWorld, n: int, label: str, warmup: int = 10, cpu_groups: dict | None = None) -> dict:
+    from .common import CpuSampler
+
     run = uuid.uuid4().hex[:6]
     for i in range(min(warmup, n)):  # warm-up: spec parse into the cache, SQL compile cache, pool
         service_flow(world, f"WARM-{label}-{run}-{i}")
     before = _completed_counts(world)
+    sampler = CpuSampler(cpu_groups or {}).start()
     start = time.perf_counter()
     cpu = time.process_time()
     for i in range(n):
         service_flow(world, f"SVC-{label}-{run}-{i}")
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
+    cpu_used = sampler.stop()
     after = _completed_counts(world)
     if (after[0] - before[0], after[1] - before[1]) != (n, n):
         raise AssertionError(f"{label}: expected {n} approved cases and filed cranes, "
                              f"found {after[0] - before[0]} / {after[1] - before[1]}")
-    return {"n": n, "seconds": seconds, "rate": n / seconds, "client_cpu_seconds": cpu}
+    return {"n": n, "seconds": seconds, "rate": n / seconds, "process_cpu_seconds": cpu, "cpu_seconds": cpu_used}

@@ -152,10 +152,17 @@ class Client:
         return True
 
 
-def run_clients(base_url: str, clients: int, flows_per_client: int, warmup_per_client: int = 3) -> dict:
-    """`clients` threads, each running flows_per_client complete flows back to back."""
+def run_clients(base_url: str, clients: int, flows_per_client: int, warmup_per_client: int = 3,
+                cpu_groups: dict | None = None) -> dict:
+    """`clients` threads, each running flows_per_client complete flows back to back.
+
+    cpu_groups (name -> pids callable) are CPU-accounted over exactly the measured window."""
+    from .common import CpuSampler
+
     pool = [Client(base_url, f"c{clients}x{i}-{uuid.uuid4().hex[:4]}") for i in range(clients)]
-    barrier = threading.Barrier(clients + 1)
+    sampler = CpuSampler(cpu_groups or {})
+    cpu = {}
+    barrier = threading.Barrier(clients + 1, action=lambda: cpu.update(started=sampler.start()))
     done = [0] * clients
 
     def work(i, client):
@@ -174,6 +181,7 @@ def run_clients(base_url: str, clients: int, flows_per_client: int, warmup_per_c
     start = time.perf_counter()
     barrier.wait()
     seconds = time.perf_counter() - start
+    cpu_used = sampler.stop()
     for t in threads:
         t.join()
     errors = [e for c in pool for e in c.errors]
@@ -183,4 +191,5 @@ def run_clients(base_url: str, clients: int, flows_per_client: int, warmup_per_c
         "clients": clients, "flows": completed, "attempted": clients * flows_per_client, "seconds": seconds,
         "rate": completed / seconds, "errors": len(errors), "first_errors": errors[:3],
         "latency": {k: latency_summary_ms(v) for k, v in merged.items()},
+        "cpu_seconds": cpu_used,
     }

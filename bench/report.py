@@ -18,7 +18,7 @@ def print_report(res: dict) -> dict:
 
     a = res["a_memory"]
     rows.append(("a", "SpiffWorkflow in memory (4 fake operators)", a["n"], _rate(a, "inst/s"),
-                 f"{b / a['rate']:.2f}x", "", ""))
+                 f"{b / a['rate']:.2f}x (faster)", "", ""))
     bb = res["b_memory_json"]
     rows.append(("b", f"(a) + full JSON save+load at 2 wait states (~{bb['json_bytes_mean'] / 1024:.1f} KiB)",
                  bb["n"], _rate(bb, "inst/s"), "1x", "", ""))
@@ -55,7 +55,7 @@ def print_report(res: dict) -> dict:
                          f"p50 {s['p50_ms']:.1f} / p95 {s['p95_ms']:.1f} ms", "",
                          f"p95 <= {t['inbox_p95_max_ms']:g} ms", _verdict(ok)))
 
-    head = ("", "measurement", "N", "result", "vs (b)", "target", "")
+    head = ("", "measurement", "N", "result", "slowdown vs (b)", "target", "")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     line = "  ".join("-" * w for w in widths)
     print()
@@ -85,6 +85,25 @@ def print_report(res: dict) -> dict:
                   f"{lat['flow']['p50_ms']:.0f}/{lat['flow']['p95_ms']:.0f}")
             for msg in d["first_errors"]:
                 print(f"    error: {msg}")
+    print("CPU per instance/flow during the measured window (ms; 'others' = the rest of the machine):")
+    for key, label in (("a_memory", "(a)"), ("b_memory_json", "(b)"), ("c_sqlite", "(c) SQLite"), ("c_pg", "(c) PostgreSQL"),
+                       ("d_http_1", "(d) 1 client"), ("d_http_4", "(d) 4 clients")):
+        r = res.get(key)
+        if not r:
+            continue
+        count = r.get("flows", r.get("n"))
+        cpu = r.get("cpu_seconds") or {}
+        parts = [f"{name} {v / count * 1000:.1f}" for name, v in cpu.items()
+                 if name not in ("wall_seconds", "machine_busy", "machine_capacity", "others")]
+        if not cpu:
+            parts = [f"bench process {r['process_cpu_seconds'] / count * 1000:.2f}"]
+        ours = sum(v for name, v in cpu.items() if name not in ("wall_seconds", "machine_busy", "machine_capacity", "others")) \
+            if cpu else r["process_cpu_seconds"]
+        line = f"  {label:15s} " + ", ".join(parts)
+        if cpu.get("machine_capacity"):
+            line += (f"; total ours {ours / count * 1000:.1f} -> at most ~{meta['cpus'] / (ours / count):,.0f}/s on "
+                     f"{meta['cpus']} idle CPUs; others used {cpu['others'] / cpu['machine_capacity'] * 100:.0f}% of the machine")
+        print(line)
     load = meta["loadavg_start"]
     if load and meta["cpus"] and load[0] > 0.5 * meta["cpus"]:
         print(f"WARNING: the machine was busy when the run started (load {load[0]} on {meta['cpus']} CPUs); "

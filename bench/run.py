@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import DEFAULT_PG_URL, check_pg_url, drop_pg_database, prepare_environment, recreate_pg_database  # noqa: E402
+from bench.common import (DEFAULT_PG_URL, check_pg_url, children_of, drop_pg_database, pg_backend_pids,  # noqa: E402
+                          prepare_environment, recreate_pg_database)
 
 SIZES = {
     #            a     b    c-sqlite c-pg  d-1   d-4/client  e-rows   e-reps
@@ -51,7 +52,7 @@ class Cleanup:
 
 
 def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def main(argv=None) -> int:
@@ -63,6 +64,7 @@ def main(argv=None) -> int:
     ap.add_argument("--keep-db", action="store_true", help="leave the PostgreSQL database behind for inspection")
     ap.add_argument("--profile", action="store_true",
                     help="afterwards, cProfile the service flow, the API flow and the inbox (slow)")
+    ap.add_argument("--profile-only", action="store_true", help="only the --profile part")
     ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "latest.json"), help="results file")
     args = ap.parse_args(argv)
     check_pg_url(args.pg_url)
@@ -84,6 +86,12 @@ def main(argv=None) -> int:
     from bench.report import print_report
 
     pg_uri = normalize_database_url(args.pg_url)
+    if args.profile_only:
+        from bench import profiling
+
+        profiling.run_all(args.pg_url, work, reps=10 if args.quick else 40,
+                          rows=n["e_rows"])
+        return 0
     results = {"meta": _meta(mode, args), "sizes": n, "targets": TARGETS}
     wall = time.perf_counter()
     server = None
@@ -97,7 +105,8 @@ def main(argv=None) -> int:
         log(f"(c) service layer on SQLite, {n['c_sqlite']} instances")
         world = flows.ServiceWorld(f"sqlite:///{work / 'service.db'}", work / "uploads-sqlite")
         try:
-            results["c_sqlite"] = flows.run_service(world, n["c_sqlite"], "sqlite")
+            results["c_sqlite"] = flows.run_service(world, n["c_sqlite"], "sqlite",
+                                                    cpu_groups={"bench process": lambda: [os.getpid()]})
         finally:
             world.dispose()
 
@@ -105,7 +114,8 @@ def main(argv=None) -> int:
         recreate_pg_database(args.pg_url)
         world = flows.ServiceWorld(pg_uri, work / "uploads-pg")
         try:
-            results["c_pg"] = flows.run_service(world, n["c_pg"], "pg")
+            results["c_pg"] = flows.run_service(world, n["c_pg"], "pg", cpu_groups={
+                "bench process": lambda: [os.getpid()], "postgres": lambda: pg_backend_pids(args.pg_url)})
         finally:
             world.dispose()
 
@@ -118,10 +128,12 @@ def main(argv=None) -> int:
             cleanup.add(server.stop)
             server.setup_database()
             server.start()
+            groups = {"gunicorn": lambda: [server.proc.pid, *children_of(server.proc.pid)],
+                      "postgres": lambda: pg_backend_pids(args.pg_url), "clients": lambda: [os.getpid()]}
             log(f"(d) 1 client, {n['d1']} flows")
-            results["d_http_1"] = run_clients(server.base_url, 1, n["d1"])
+            results["d_http_1"] = run_clients(server.base_url, 1, n["d1"], cpu_groups=groups)
             log(f"(d) 4 clients, {n['d4']} flows each")
-            results["d_http_4"] = run_clients(server.base_url, 4, n["d4"])
+            results["d_http_4"] = run_clients(server.base_url, 4, n["d4"], cpu_groups=groups)
         results["e_inbox"] = _inbox(args, pg_uri, n, server)
         if server is not None:
             server.stop()
@@ -142,7 +154,7 @@ def main(argv=None) -> int:
     if args.profile:
         from bench import profiling
 
-        profiling.run_all(args.pg_url, work)
+        profiling.run_all(args.pg_url, work, reps=10 if args.quick else 40, rows=n["e_rows"])
     return 0
 
 

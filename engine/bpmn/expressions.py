@@ -13,7 +13,8 @@ MAX_INT_LITERAL = 10 ** 100       # integer constants: at most 100 digits
 MAX_DEPTH = 100                   # AST nesting (simpleeval recurses)
 MAX_COMPREHENSION_DEPTH = 2       # nested `for` clauses
 MAX_STRING_LENGTH = 100_000       # one str/list built with + or *
-MAX_TOTAL_ITEMS = 1_000_000       # built by + or * in one evaluation; nested items of any result
+MAX_TOTAL_ITEMS = 1_000_000       # items built by + or * in one evaluation
+MAX_WALKED = 2_000_000            # nested items of all results (simpleeval walks each result) per evaluation
 MAX_POWER = 1_000                 # largest exponent of **
 MAX_POWER_BITS = 4_000            # largest int produced by ** (~1200 digits)
 MAX_COMPREHENSION_LENGTH = 2_000  # comprehension iterations per evaluation
@@ -57,8 +58,7 @@ def add_days(value, n):
     return (parse(value) + timedelta(days=n)).isoformat()
 
 
-def _weight(obj, limit):
-    """Nested item count of ``obj`` (shared references count each time); stops past ``limit``."""
+def _weight(obj, limit):  # nested item count of obj (shared references count each time); stops past limit
     count, stack = 0, [obj] if isinstance(obj, _CONTAINERS) else []
     while stack and count <= limit:
         item = stack.pop()
@@ -88,8 +88,7 @@ def _round(number, ndigits=None):  # round(5, -10**9) would compute 10**(10**9)
 ALLOWED_FUNCTIONS = MappingProxyType({
     "len": len, "min": min, "max": max, "abs": abs, "round": _round, "int": int, "float": float, "str": _str,
     "bool": bool, "sum": _sum, "any": any, "all": all, "sorted": sorted, "iso_duration": iso_duration,
-    "days_between": days_between, "add_days": add_days,
-    "today": lambda: datetime.now(SHANGHAI).date().isoformat(),  # "2024-05-01"
+    "days_between": days_between, "add_days": add_days, "today": lambda: datetime.now(SHANGHAI).date().isoformat(),
     "now_iso": lambda: datetime.now(SHANGHAI).isoformat(timespec="seconds"),  # "...T09:30:00+08:00"
 })
 
@@ -98,7 +97,7 @@ class _Evaluator(se.EvalWithCompoundTypes):
     """EvalWithCompoundTypes with per-instance limits (simpleeval's are module globals)."""
 
     def __init__(self, names, functions):
-        self._produced, self._iterations, self._checked = 0, 0, {}
+        self._produced, self._walked, self._iterations, self._checked = 0, 0, 0, {}
         super().__init__({**se.DEFAULT_OPERATORS, ast.Add: self._add, ast.Mult: self._mult, ast.Pow: self._power,
                           ast.Mod: self._mod}, dict(functions), names)
 
@@ -109,11 +108,12 @@ class _Evaluator(se.EvalWithCompoundTypes):
 
     _max_count = property(lambda self: self._iterations, _count)  # simpleeval's per-eval comprehension counter
 
-    def _check_disallowed_items(self, item):  # simpleeval walks every result; walk each container once
+    def _check_disallowed_items(self, item):  # simpleeval walks every result: bound that, walk each container once
         if isinstance(item, _CONTAINERS):
             if id(item) in self._checked:
                 return
-            if _weight(item, MAX_TOTAL_ITEMS) > MAX_TOTAL_ITEMS:
+            self._walked += _weight(item, MAX_WALKED - self._walked)
+            if self._walked > MAX_WALKED:
                 raise se.IterableTooLong("result too large")
             self._checked[id(item)] = item  # keeps it alive, so the id stays unique
         super()._check_disallowed_items(item)

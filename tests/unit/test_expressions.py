@@ -175,6 +175,7 @@ def test_simpleeval_layer_alone_also_refuses_os_payloads(template, tmp_path):
     "items * 100000",
     "[i for a in items * 700 for i in items]",
     "round(amount, -10**9)",
+    "[sorted(y) == y for y in [[1] * 100000] for i in items * 600]",  # a fresh 100k list per iteration
     "str(items * 5000)",
 ])
 def test_resource_exhaustion_is_refused_at_run_time(payload):
