@@ -99,6 +99,23 @@ def recreate_pg_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+class RunLock:
+    """Session advisory lock on the maintenance database: one benchmark per scratch database."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.conn = psycopg.connect(_maintenance_url(url), autocommit=True)
+        key = f"craneflow-bench:{pg_database_name(url)}"
+        if not self.conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]:
+            self.conn.close()
+            raise SystemExit(f"another benchmark run is using {pg_database_name(url)!r}; "
+                             "wait for it or pass another --pg-url")
+
+    def release(self):
+        self.conn.close()  # the session lock goes with the connection
+
+
 def drop_pg_database(url: str) -> None:
     import psycopg
 

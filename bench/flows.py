@@ -13,13 +13,13 @@ from .common import APPROVE, BPMN_FILE, DEMO_PASSWORD, DOC_TYPES, PDF, PROCESS_K
 
 # --- (a) and (b): SpiffWorkflow only -------------------------------------------------------
 
-# The filing fields the real crane_filing.submit operator moves out of the task data into the
-# Crane row; the fake does the same so (b) serializes the same data the service stores.
-FILING_FIELDS = ("crane_type", "model", "manufacturer", "manufacturing_licence_no", "factory_serial",
-                 "manufacture_date", "rated_moment_knm", "product_certificate_no",
-                 "supervision_certificate_no", "purchase_date", "documents",
-                 "manufacturing_licence_valid_until", "design_life_years", "rated_load_kg",
-                 "max_height_m", "hoist_drive")
+
+def _filing_fields() -> tuple:
+    """The fields the real crane_filing.submit moves out of the task data into the Crane row
+    (the same source it uses), so (b) serializes the same data the service stores."""
+    from forms.crane import CraneFilingSchema
+
+    return tuple(CraneFilingSchema().fields)
 
 
 def _operator_names(parsed) -> set[str]:
@@ -37,9 +37,10 @@ def fake_operators(parsed) -> dict:
     it moves the filing fields out of the task data and sets crane_id and review_deadline (the
     timeDate of the review SLA boundary timer). Keep this in step with that operator's data contract."""
     counter = itertools.count(1)
+    filing_fields = _filing_fields()
 
     def submit(call):
-        for name in FILING_FIELDS:
+        for name in filing_fields:
             call.data.pop(name, None)
         call.data["crane_id"] = next(counter)
         call.data["review_deadline"] = (datetime.now(timezone.utc) + timedelta(days=9)).isoformat()
@@ -87,7 +88,8 @@ def run_memory(n: int, parsed=None) -> dict:
     for i in range(n):
         one(i)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {"n": n, "seconds": seconds, "rate": n / seconds, "process_cpu_seconds": cpu}
+    return {"n": n, "seconds": seconds, "rate": n / seconds, "process_cpu_seconds": cpu,
+            "operators": sorted(operators)}
 
 
 def spiff_serializer():

@@ -14,6 +14,16 @@ import requests
 from .common import APPROVE, DEMO_PASSWORD, DOC_TYPES, PDF, PROCESS_KEY, ROOT, filing_data, free_port, latency_summary_ms
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM the gunicorn master if the benchmark process dies without cleaning up."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 class Gunicorn:
     """Prepares the database with the product's own CLI (setup-db, seed-demo), then serves it."""
 
@@ -58,6 +68,7 @@ class Gunicorn:
                  "web.wsgi:app"],
                 cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self._log,
                 start_new_session=True,  # its own process group: we stop exactly what we started
+                preexec_fn=_die_with_parent,
             )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.proc.poll() is None:
@@ -130,6 +141,13 @@ class Client:
         return r.json()["id"]
 
     def flow(self, record: bool = True) -> bool:
+        try:
+            return self._flow(record)
+        except requests.RequestException as exc:
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+            return False
+
+    def _flow(self, record: bool) -> bool:
         self.seq += 1
         serial = f"HTTP-{self.name}-{self.seq}-{uuid.uuid4().hex[:8]}"
         t0 = time.perf_counter()
@@ -161,27 +179,43 @@ def run_clients(base_url: str, clients: int, flows_per_client: int, warmup_per_c
 
     pool = [Client(base_url, f"c{clients}x{i}-{uuid.uuid4().hex[:4]}") for i in range(clients)]
     sampler = CpuSampler(cpu_groups or {})
-    cpu = {}
-    barrier = threading.Barrier(clients + 1, action=lambda: cpu.update(started=sampler.start()))
+    trips = []
+
+    def on_trip():  # runs once per trip, before any thread is released: 1st = start, 2nd = end
+        trips.append(time.perf_counter())
+        if len(trips) == 1:
+            sampler.start()
+        else:
+            trips.append(sampler.stop())
+
+    barrier = threading.Barrier(clients + 1, action=on_trip)
     done = [0] * clients
 
     def work(i, client):
-        for _ in range(warmup_per_client):  # every worker process parses the spec once, warms caches
-            client.flow(record=False)
-        barrier.wait()
-        for _ in range(flows_per_client):
-            if client.flow():
-                done[i] += 1
-        barrier.wait()
+        try:
+            for _ in range(warmup_per_client):  # every worker process parses the spec once, warms caches
+                client.flow(record=False)
+            barrier.wait()
+            for _ in range(flows_per_client):
+                if client.flow():
+                    done[i] += 1
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        except BaseException as exc:  # never leave the others waiting at the barrier
+            client.errors.append(f"client crashed: {exc!r}")
+            barrier.abort()
 
     threads = [threading.Thread(target=work, args=(i, c), daemon=True) for i, c in enumerate(pool)]
     for t in threads:
         t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    barrier.wait()
-    seconds = time.perf_counter() - start
-    cpu_used = sampler.stop()
+    try:
+        barrier.wait()
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        raise RuntimeError("an HTTP client failed: " + "; ".join(e for c in pool for e in c.errors[:2])) from None
+    seconds = trips[1] - trips[0]
+    cpu_used = trips[2]
     for t in threads:
         t.join()
     errors = [e for c in pool for e in c.errors]

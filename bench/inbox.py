@@ -116,7 +116,8 @@ def bulk_insert_open_tasks(engine, rows: int, seed: int = 20260101) -> dict:
     return {"rows": rows, "insert_seconds": insert_seconds, "enterprises": len(enterprises), **counts}
 
 
-def time_service_inbox(engine, usernames=INBOX_USERS, reps: int = 200, warmup: int = 10) -> dict:
+def time_service_inbox(engine, usernames=INBOX_USERS, reps: int = 200, warmup: int = 10,
+                       cpu_groups: dict | None = None) -> dict:
     """engine.services.inbox.list_inbox, first page of 20, each call in a fresh session."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
@@ -124,7 +125,10 @@ def time_service_inbox(engine, usernames=INBOX_USERS, reps: int = 200, warmup: i
     from engine.db import User
     from engine.services.inbox import list_inbox
 
+    from .common import CpuSampler
+
     out = {}
+    sampler = CpuSampler(cpu_groups or {}).start()
     for username in usernames:
         samples, total = [], None
         for i in range(warmup + reps):
@@ -140,16 +144,19 @@ def time_service_inbox(engine, usernames=INBOX_USERS, reps: int = 200, warmup: i
             if i >= warmup:
                 samples.append(elapsed)
         out[username] = {"total_open": total, **latency_summary_ms(samples)}
+    out["_cpu_seconds"] = sampler.stop()
     return out
 
 
-def time_http_inbox(base_url: str, usernames=INBOX_USERS, reps: int = 200, warmup: int = 10) -> dict:
+def time_http_inbox(base_url: str, usernames=INBOX_USERS, reps: int = 200, warmup: int = 10,
+                    cpu_groups: dict | None = None) -> dict:
     """GET /api/v1/tasks (first page) with a bearer token; client-side wall time per request."""
     import requests
 
-    from .common import DEMO_PASSWORD
+    from .common import DEMO_PASSWORD, CpuSampler
 
     out = {}
+    sampler = CpuSampler(cpu_groups or {}).start()
     for username in usernames:
         s = requests.Session()
         r = s.post(base_url + "/api/v1/session", json={"username": username, "password": DEMO_PASSWORD}, timeout=30)
@@ -166,4 +173,5 @@ def time_http_inbox(base_url: str, usernames=INBOX_USERS, reps: int = 200, warmu
             if i >= warmup:
                 samples.append(elapsed)
         out[username] = {"total_open": total, **latency_summary_ms(samples)}
+    out["_cpu_seconds"] = sampler.stop()
     return out

@@ -116,54 +116,74 @@ class SqlMeter:
         return lines
 
 
-def _profile_report(prof: cProfile.Profile, wall: float, per: int, unit: str, top: int = 22) -> list[str]:
-    stats = pstats.Stats(prof, stream=io.StringIO())
-    raw = stats.stats  # (file, line, func) -> (cc, nc, tt, ct, callers)
-    total_tt = sum(v[2] for v in raw.values())
+def _split(prof: cProfile.Profile):
+    raw = pstats.Stats(prof, stream=io.StringIO()).stats  # (file, line, func) -> (cc, nc, tt, ct, callers)
     by_pkg = defaultdict(float)
     for (file, _, _), v in raw.items():
-        label = next((lbl for frag, lbl in PACKAGES if frag in file), "other (stdlib, builtins, C calls)")
-        by_pkg[label] += v[2]
-    lines = [f"  own time by package (exclusive, sums to 100% of {total_tt / per * 1000:.1f} ms/{unit} profiled):"]
-    for label, t in sorted(by_pkg.items(), key=lambda kv: -kv[1]):
-        if t / total_tt >= 0.01:
-            lines.append(f"    {t / total_tt * 100:5.1f}%  {t / per * 1000:7.2f} ms  {label}")
-    lines.append(f"  inclusive time of key functions (nested, do not add up), per {unit}:")
+        by_pkg[next((lbl for frag, lbl in PACKAGES if frag in file), "other (stdlib, builtins, C calls)")] += v[2]
+    return raw, by_pkg, sum(v[2] for v in raw.values())
+
+
+def _key_functions(raw):
+    out = {}
     for frag, func, label in KEY_FUNCTIONS:
         hits = [(v[1], v[3]) for (file, _, name), v in raw.items() if name == func and file.endswith(frag)]
         if hits:
-            calls = sum(h[0] for h in hits)
-            ct = sum(h[1] for h in hits)
-            if ct / per >= 0.0001:
-                lines.append(f"    {ct / total_tt * 100:5.1f}%  {ct / per * 1000:7.2f} ms  {calls / per:5.1f} calls  {label}")
-    lines.append(f"  top {top} functions by own time:")
-    ordered = sorted(raw.items(), key=lambda kv: -kv[1][2])[:top]
-    for (file, line, func), v in ordered:
+            out[label] = (sum(h[0] for h in hits), sum(h[1] for h in hits))
+    return out
+
+
+def _profile_report(wall_prof, cpu_prof, per: int, unit: str, top: int = 20) -> list[str]:
+    """Two profiles of the same work: wall clock (where latency goes) and CPU time (where the
+    cores go; waiting for PostgreSQL costs nothing here)."""
+    raw_w, pkg_w, tot_w = _split(wall_prof)
+    raw_c, pkg_c, tot_c = _split(cpu_prof)
+    lines = [f"  own time by package (exclusive): wall profile {tot_w / per * 1000:.1f} ms/{unit}, "
+             f"CPU profile {tot_c / per * 1000:.1f} ms/{unit}",
+             f"    {'wall':>14}  {'CPU':>14}"]
+    for label in sorted(set(pkg_w) | set(pkg_c), key=lambda k: -pkg_c.get(k, 0)):
+        w, c = pkg_w.get(label, 0.0), pkg_c.get(label, 0.0)
+        if max(w / tot_w, c / tot_c) >= 0.01:
+            lines.append(f"    {w / tot_w * 100:5.1f}% {w / per * 1000:6.2f}  {c / tot_c * 100:5.1f}% {c / per * 1000:6.2f}  {label}")
+    kw, kc = _key_functions(raw_w), _key_functions(raw_c)
+    lines.append(f"  inclusive time of key functions per {unit} (nested, do not add up):")
+    lines.append(f"    {'wall ms':>8} {'CPU ms':>7} {'calls':>6}")
+    for _, _, label in KEY_FUNCTIONS:
+        if label in kw and kw[label][1] / per >= 0.0001:
+            calls, w = kw[label]
+            c = kc.get(label, (0, 0.0))[1]
+            lines.append(f"    {w / per * 1000:8.2f} {c / per * 1000:7.2f} {calls / per:6.1f}  {label}")
+    lines.append(f"  top {top} functions by own CPU time:")
+    for (file, line, func), v in sorted(raw_c.items(), key=lambda kv: -kv[1][2])[:top]:
         short = file.split("site-packages/")[-1].replace("/work/main/", "")
-        lines.append(f"    {v[2] / total_tt * 100:5.1f}%  {v[2] / per * 1000:6.2f} ms  {v[1] / per:7.1f} calls  {func} ({short}:{line})")
+        lines.append(f"    {v[2] / tot_c * 100:5.1f}% {v[2] / per * 1000:6.2f} ms {v[1] / per:7.1f} calls  {func} ({short}:{line})")
     return lines
 
 
 def _measure(fn, reps: int, engine, unit: str, title: str):
-    """Run fn() reps times unprofiled (wall, CPU), then under cProfile with the SQL meter."""
+    """fn() reps times unprofiled (wall, CPU), then under a wall-clock cProfile with the SQL meter,
+    then under a CPU-time cProfile."""
     t0, c0 = time.perf_counter(), time.process_time()
     for i in range(reps):
         fn(i)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     meter = SqlMeter(engine)
-    prof = cProfile.Profile()
-    t1 = time.perf_counter()
-    prof.enable()
+    wall_prof = cProfile.Profile()
+    wall_prof.enable()
     for i in range(reps):
         fn(reps + i)
-    prof.disable()
-    pwall = time.perf_counter() - t1
+    wall_prof.disable()
     meter_lines = meter.report(reps, unit)
     meter.close()
+    cpu_prof = cProfile.Profile(time.process_time)
+    cpu_prof.enable()
+    for i in range(reps):
+        fn(2 * reps + i)
+    cpu_prof.disable()
     print(f"\n== {title}")
     print(f"  unprofiled: {wall / reps * 1000:.1f} ms/{unit} wall, {cpu / reps * 1000:.1f} ms/{unit} CPU in this "
-          f"process ({reps / wall:.1f} {unit}s/s); profiled: {pwall / reps * 1000:.1f} ms/{unit} wall")
-    for line in meter_lines + _profile_report(prof, pwall, reps, unit):
+          f"process ({reps / wall:.1f} {unit}s/s)")
+    for line in meter_lines + _profile_report(wall_prof, cpu_prof, reps, unit):
         print(line)
 
 
@@ -236,7 +256,7 @@ def profile_inbox(world, reps: int, rows: int) -> None:
 
 def _explain(engine) -> None:
     """EXPLAIN ANALYZE of the two inbox statements for each kind of user."""
-    from sqlalchemy import select, text
+    from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
     from engine.db import HumanTask, User
@@ -248,14 +268,58 @@ def _explain(engine) -> None:
             cond = (HumanTask.status == "open") & inbox_filter(user)
             page = (select(HumanTask).where(cond).order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.id)
                     .limit(20))
-            from sqlalchemy import func
             count = select(func.count()).select_from(HumanTask).where(cond)
             for label, stmt in (("count", count), ("first page", page)):
-                compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
-                plan = s.execute(text(f"EXPLAIN (ANALYZE, BUFFERS OFF, TIMING ON) {compiled}")).scalars().all()
+                compiled = str(stmt.compile(engine, compile_kwargs={"literal_binds": True})).replace("%%", "%")
+                cursor = s.connection().connection.dbapi_connection.cursor()
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS OFF, TIMING ON) {compiled}")  # no params: % is literal
+                plan = [r[0] for r in cursor.fetchall()]
+                cursor.close()
                 print(f"\n  EXPLAIN ANALYZE {label} for {username}:")
                 for line in plan:
                     print("    " + line)
+
+
+def profile_open_read_transaction(world, pg_url: str, reps: int) -> None:
+    """PostgreSQL CPU per service flow: alone, with a read transaction left open around it (as the
+    API's auth session db.session does during write()), and with that read transaction ended first."""
+    import os
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from engine.db import User
+
+    from .common import CpuSampler, pg_backend_pids
+    from .flows import service_flow
+
+    def plain(tag):
+        service_flow(world, tag)
+
+    def open_reader(tag):
+        with Session(world.engine) as r:
+            r.scalar(select(User).where(User.username == "owner_wuhan"))
+            service_flow(world, tag)
+
+    def ended_reader(tag):
+        with Session(world.engine) as r:
+            r.scalar(select(User).where(User.username == "owner_wuhan"))
+            r.commit()  # snapshot released; connection stays checked out
+            service_flow(world, tag)
+
+    print("\n== PostgreSQL CPU per flow vs an open read transaction (the API's auth session stays open during the write)")
+    groups = {"bench": lambda: [os.getpid()], "postgres": lambda: pg_backend_pids(pg_url)}
+    for label, fn in (("service flow alone", plain), ("+ read transaction open during the write", open_reader),
+                      ("+ read transaction ended before the write", ended_reader)):
+        for _ in range(3):
+            fn(f"SNAPW-{uuid.uuid4().hex}")
+        sampler = CpuSampler(groups).start()
+        for _ in range(reps):
+            fn(f"SNAP-{uuid.uuid4().hex}")
+        cpu = sampler.stop()
+        print(f"  {label:45s} wall {cpu['wall_seconds'] / reps * 1000:6.1f} ms, bench CPU {cpu['bench'] / reps * 1000:5.1f} ms, "
+              f"postgres CPU {cpu['postgres'] / reps * 1000:5.1f} ms per flow "
+              f"(others used {cpu.get('others', 0) / max(cpu.get('machine_capacity', 1), 1e-9) * 100:.0f}% of the machine)")
 
 
 def run_all(pg_url: str, work: Path, reps: int = 40, rows: int = 100_000) -> None:
@@ -269,6 +333,7 @@ def run_all(pg_url: str, work: Path, reps: int = 40, rows: int = 100_000) -> Non
     try:
         profile_service(world, reps)
         profile_api(world, reps)
+        profile_open_read_transaction(world, pg_url, reps * 2)
         profile_inbox(world, reps * 5, rows)
     finally:
         world.dispose()

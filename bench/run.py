@@ -68,12 +68,16 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "latest.json"), help="results file")
     args = ap.parse_args(argv)
     check_pg_url(args.pg_url)
+    from bench.common import RunLock
+
+    run_lock = RunLock(args.pg_url)
 
     mode = "quick" if args.quick else "normal"
     n = SIZES[mode]
     work = Path(tempfile.mkdtemp(prefix="craneflow-bench-"))
     prepare_environment(work / "var")
     cleanup = Cleanup()
+    cleanup.add(run_lock.release)
     cleanup.add(lambda: shutil.rmtree(work, ignore_errors=True))
     if not args.keep_db:
         cleanup.add(lambda: drop_pg_database(args.pg_url))
@@ -128,6 +132,7 @@ def main(argv=None) -> int:
             cleanup.add(server.stop)
             server.setup_database()
             server.start()
+            run_clients(server.base_url, 4, 2)  # warm every worker (spec parse, SQL compile cache, pool)
             groups = {"gunicorn": lambda: [server.proc.pid, *children_of(server.proc.pid)],
                       "postgres": lambda: pg_backend_pids(args.pg_url), "clients": lambda: [os.getpid()]}
             log(f"(d) 1 client, {n['d1']} flows")
@@ -137,7 +142,7 @@ def main(argv=None) -> int:
         results["e_inbox"] = _inbox(args, pg_uri, n, server)
         if server is not None:
             server.stop()
-    except BaseException:
+    except Exception:
         if server_log := _server_log(server):
             print("--- gunicorn log (tail) ---\n" + server_log, file=sys.stderr)
         raise
@@ -170,10 +175,13 @@ def _inbox(args, pg_uri, n, server) -> dict:
         log(f"(e) bulk insert of {n['e_rows']:,} open human_task rows")
         out = {"bulk": inbox.bulk_insert_open_tasks(engine, n["e_rows"])}
         log(f"(e) list_inbox x {n['e_reps']} per user")
-        out["service"] = inbox.time_service_inbox(engine, reps=n["e_reps"])
+        out["service"] = inbox.time_service_inbox(engine, reps=n["e_reps"], cpu_groups={
+            "bench process": lambda: [os.getpid()], "postgres": lambda: pg_backend_pids(args.pg_url)})
         if server is not None:
             log(f"(e) GET /api/v1/tasks x {n['e_reps']} per user")
-            out["http"] = inbox.time_http_inbox(server.base_url, reps=n["e_reps"])
+            out["http"] = inbox.time_http_inbox(server.base_url, reps=n["e_reps"], cpu_groups={
+                "gunicorn": lambda: [server.proc.pid, *children_of(server.proc.pid)],
+                "postgres": lambda: pg_backend_pids(args.pg_url), "client": lambda: [os.getpid()]})
     finally:
         engine.dispose()
     return out

@@ -41,7 +41,7 @@ MESSAGES = {
                         "A crane with the same manufacturer, model and factory serial number is already filed or under review ({record})."),
     "rated_moment_required": ("塔式起重机须填写额定起重力矩。", "A tower crane needs its rated moment."),
     "hoist_drive_required": ("施工升降机须选择驱动型式。", "A construction hoist needs its drive type."),
-    "file_too_large": ("文件过大（上限 {max_mb} MB）。", "The file is too large (limit {max_mb} MB)."),
+    "file_too_large": ("文件过大（上限 {limit}）。", "The file is too large (limit {limit})."),
     "file_type": ("不支持的文件类型；请上传 PDF、JPEG 或 PNG。", "Unsupported file type: upload a PDF, JPEG or PNG."),
     "file_empty": ("文件为空。", "The file is empty."),
     "process_unknown": ("未知的业务流程。", "Unknown procedure."),

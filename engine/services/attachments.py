@@ -30,6 +30,10 @@ def sniff(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+def _size_label(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB" if size >= 1024 * 1024 else f"{size / 1024:g} KB"
+
+
 def _safe_name(name: str) -> str:
     name = os.path.basename((name or "").replace("\\", "/")).strip()
     name = "".join(ch for ch in name if ch.isprintable())[:200]
@@ -57,7 +61,7 @@ def store_upload(session: Session, *, actor: User, filename: str, stream: Binary
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise InvalidInput({"file": [t("file_too_large", max_mb=limit // (1024 * 1024))]})
+                    raise InvalidInput({"file": [t("file_too_large", limit=_size_label(limit))]})
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException:

@@ -255,10 +255,6 @@ def test_missing_required_field_keeps_entered_data_and_uploads(page, tmp_path, s
     expect(page.get_by_test_id("case-status")).to_be_visible()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SQLite only: the 422 re-render of a task form queries attachment names through the request "
-    "session, whose read snapshot predates the uploads committed by from_html(); the kept files are "
-    "listed by id ('5') instead of by file name. Fix in web/pages/cases.py (_render_task)."))
 def test_failed_submission_lists_kept_uploads_by_file_name(page, tmp_path):
     login(page, "owner_wuhan")
     start_filing(page)

@@ -21,7 +21,10 @@ def test_migrated_database_matches_models(db_engine):
     assert _diff(db_engine) == []
 
 
-def test_fresh_sqlite_database_migrates_to_the_models(tmp_path):
+def test_fresh_sqlite_database_migrates_to_the_models(tmp_path, monkeypatch):
+    from engine.services import settings
+
+    monkeypatch.setattr(settings, "_settings", settings.get_settings())  # restored afterwards
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "BACKGROUND": "off",
                       "UPLOAD_DIR": str(tmp_path / "u")})

@@ -12,14 +12,7 @@ from ..extensions import db
 from ..security import login_required
 from . import bp
 from .formdata import from_html
-
-PER_PAGE = 20
-
-
-def _page() -> int:
-    value = request.args.get("page", "1")
-    return max(1, min(int(value), 100000)) if value.isdigit() else 1
-
+from .paging import PER_PAGE, page_arg
 
 @bp.get("/")
 @login_required
@@ -31,7 +24,7 @@ def home():
 @bp.get("/cases")
 @login_required
 def my_cases():
-    page = _page()
+    page = page_arg()
     rows, total = cases.list_cases(db.session, user=g.user, page=page, per_page=PER_PAGE)
     open_tasks = {}
     for row in rows:

@@ -1,20 +1,17 @@
 """My cranes (enterprise) / cranes in my jurisdiction (regulator)."""
-from flask import g, render_template, request
+from flask import g, render_template
 
 from engine.services import cranes as crane_service
 
 from ..extensions import db
 from ..security import login_required
 from . import bp
-
-PER_PAGE = 20
-
+from .paging import PER_PAGE, page_arg
 
 @bp.get("/cranes")
 @login_required
 def cranes():
-    page = request.args.get("page", "1")
-    page = max(1, min(int(page), 100000)) if page.isdigit() else 1
+    page = page_arg()
     rows, total = crane_service.list_cranes(db.session, user=g.user, page=page, per_page=PER_PAGE)
     return render_template("cranes/list.html", rows=rows, total=total, page=page, per_page=PER_PAGE)
 

@@ -7,9 +7,7 @@ from workflows.catalog import load_catalog
 from ..extensions import db
 from ..security import login_required
 from . import bp
-
-PER_PAGE = 20
-
+from .paging import PER_PAGE, page_arg
 
 @bp.get("/inbox")
 @login_required
@@ -18,8 +16,7 @@ def inbox():
     if process_key not in load_catalog():
         process_key = None
     status = "completed" if request.args.get("status") == "completed" else "open"
-    page_no = request.args.get("page", "1")
-    page_no = max(1, min(int(page_no), 100000)) if page_no.isdigit() else 1
+    page_no = page_arg()
     page = inbox_service.list_inbox(db.session, user=g.user, process_key=process_key, status=status,
                                     page=page_no, per_page=PER_PAGE)
     return render_template("inbox/list.html", page=page, process_key=process_key, status=status,
