@@ -25,14 +25,18 @@ def _load_user():
     if header.startswith("Bearer "):
         g.user = user_for_token(db.session, current_app.config["SECRET_KEY"], header[7:].strip())
         g.via_token = g.user is not None
-        return
-    uid = session.get("uid")
-    if uid is not None:
-        user = db.session.get(User, uid)
-        if user is not None and user.is_active and session.get("tv") == user.token_version:
-            g.user = user
-        else:
-            session.clear()
+    else:
+        uid = session.get("uid")
+        if uid is not None:
+            user = db.session.get(User, uid)
+            if user is not None and user.is_active and session.get("tv") == user.token_version:
+                g.user = user
+            else:
+                session.clear()
+    # Keep the loaded user (with enterprise, roles, region) but end the read transaction that
+    # loaded it, so a write transaction in this request does not run beside an idle open one.
+    db.session.expunge_all()
+    db.session.rollback()
 
 
 def _check_csrf():

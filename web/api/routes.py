@@ -92,7 +92,7 @@ def list_tasks():
     page = inbox.list_inbox(db.session, user=g.user, process_key=q["process_key"], status=q["status"],
                             page=q["page"], per_page=q["per_page"])
     return jsonify({"items": [task_json(t) for t in page.tasks], "total": page.total,
-                    "page": page.page, "per_page": page.per_page})
+                    "total_capped": page.total_capped, "page": page.page, "per_page": page.per_page})
 
 
 @bp.get("/v1/tasks/<int:task_id>")
