@@ -40,7 +40,7 @@ run: db
 	@echo "    reg_wuhan  reg_yichang  reg_province   (regulators)      admin"
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs"
 	@echo ""
-	$(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --access-logfile - web.wsgi:app
+	$(BIN)/gunicorn --workers 1 --threads 8 --no-control-socket --bind $(HOST):$(PORT) --access-logfile - web.wsgi:app
 
 test: setup browser
 	$(BIN)/pytest $(PYTEST_ARGS)

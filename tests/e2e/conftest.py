@@ -108,7 +108,8 @@ def live_server():
         port = _free_port()
         with open(log_path, "w") as server_log:
             proc = subprocess.Popen(
-                [_tool("gunicorn"), "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{port}", "web.wsgi:app"],
+                [_tool("gunicorn"), "-w", "1", "--threads", "4", "--no-control-socket", "-b", f"127.0.0.1:{port}",
+                 "web.wsgi:app"],
                 cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         _wait_until_up(f"{base}/login", proc, log_path)

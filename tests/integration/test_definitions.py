@@ -15,7 +15,8 @@ from workflows.catalog import get_entry
 
 ENTRY = get_entry("crane_registration")
 SOURCE = ENTRY.path.read_text(encoding="utf-8")
-MIWG = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "bpmn-miwg" / "reference"
+# BPMN MIWG reference diagrams (CC BY 3.0, see the README in that folder).
+MIWG = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn-miwg"
 
 
 def _problems(xml: str):
@@ -99,6 +100,10 @@ def test_invalid_models_are_refused_with_line_and_element(name, edit, element, m
         assert hit["line"] >= _line_of(xml, f'id="{element}"') or name == "unknown_operator"
     with unit_of_work(world.engine) as s, pytest.raises(DefinitionInvalid):
         definitions.deploy(s, process_key="crane_registration", xml=xml.encode(), file_name="edited.bpmn")
+
+
+def test_reference_diagrams_are_present():
+    assert len(sorted(MIWG.glob("*.[bB][pP][mM][nN]"))) == 18
 
 
 @pytest.mark.parametrize("path", sorted(MIWG.glob("*.[bB][pP][mM][nN]")), ids=lambda p: p.name)
