@@ -32,7 +32,8 @@ def scope_columns(rule, instance: ProcessInstance) -> dict:
 
 
 def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_for) -> list[HumanTask]:
-    """Sync open HumanTask rows with the workflow's READY manual tasks; returns the new rows.
+    """Sync open HumanTask rows with the workflow's READY manual tasks; returns the new rows
+    (and leaves all open rows on `instance.projected_open_tasks` for the caller's answer).
 
     `due_for(task_name, now)` gives the SLA deadline (working days) or None.
     """
@@ -46,6 +47,7 @@ def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_fo
             row.status = "cancelled"
             row.completed_at = now
     known = {row.task_guid for row in open_rows}
+    still_open = [row for row in open_rows if row.task_guid in ready]
     created = []
     for guid, task in ready.items():
         if guid in known:
@@ -61,6 +63,8 @@ def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_fo
         )
         session.add(row)
         created.append(row)
+    session.flush()  # callers answer with the new rows' ids
+    instance.projected_open_tasks = sorted(still_open + created, key=lambda r: r.id)
     return created
 
 

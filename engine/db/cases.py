@@ -38,6 +38,8 @@ class ProcessInstance(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     definition = relationship("ProcessDefinition", lazy="joined")
+    # Not a column: the open tasks as the last projection in this transaction left them.
+    projected_open_tasks = None
     applicant = relationship("Enterprise")
 
     __table_args__ = (Index("ix_process_instance_subject", "subject_type", "subject_id"),)

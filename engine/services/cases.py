@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import store
-from engine.bpmn.assignment import due_at_from_workdays, project_tasks
-from engine.bpmn.runtime import SafeScriptEngine, complete_human_task, new_workflow
+from engine.bpmn.assignment import due_at_from_workdays, form_key_of, project_tasks
+from engine.bpmn.runtime import SafeScriptEngine, complete_human_task, new_workflow, ready_human_tasks
 from engine.db import AuditEvent, HumanTask, ProcessInstance, User, utcnow
 from engine.errors import Conflict, CraneFlowError, InvalidInput, NotFound, NotPermitted
 from forms import FORMS, load_form, t
@@ -95,14 +95,25 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
     instance.business_key = f"{utcnow().astimezone(CHINA_TZ):%Y%m%d}{instance.id:06d}"
     parsed = parsed_definition(definition)
     wf = _run(lambda: new_workflow(parsed, _engine(session, instance, actor), {}))
+    if not data:
+        created = _after_step(session, instance, wf, entry)
+        audit.record(session, action="start", actor=actor, instance=instance, to_state=_names(created),
+                     definition_version=definition.version)
+        return instance
+    # Start and first submission in one step: the starter's task is completed before anything is
+    # saved, so the case is written and projected once.
+    first = next((task for task in ready_human_tasks(wf)
+                  if entry.lanes[task.task_spec.lane].scope == "applicant_enterprise"
+                  and holds_role(actor, entry.lanes[task.task_spec.lane].role)), None)
+    if first is None:
+        raise InvalidInput({"data": ["no task of yours to submit this data to"]})
+    cleaned = validate_form(form_key_of(first.task_spec), data)
+    _run(lambda: complete_human_task(wf, str(first.id), cleaned))
     created = _after_step(session, instance, wf, entry)
-    audit.record(session, action="start", actor=actor, instance=instance, to_state=_names(created),
+    audit.record(session, action="start", actor=actor, instance=instance, to_state=first.task_spec.name,
                  definition_version=definition.version)
-    if data:
-        first = next((row for row in created if can_act_on(actor, row)), None)
-        if first is None:
-            raise InvalidInput({"data": ["no task of yours to submit this data to"]})
-        _complete(session, instance, first, actor, data, entry, wf=wf)
+    audit.record(session, action="complete", actor=actor, instance=instance, task_name=first.task_spec.name,
+                 from_state=first.task_spec.name, to_state=_names(created))
     return instance
 
 
@@ -122,17 +133,13 @@ def complete_task(session: Session, *, actor: User, task_id: int, data) -> Proce
     if task.status != "open":
         raise Conflict("this task has already been completed")
     entry = get_entry(instance.process_key)
-    _complete(session, instance, task, actor, cleaned, entry, validated=True)
+    _complete(session, instance, task, actor, cleaned, entry)
     return instance
 
 
-def _complete(session, instance, task, actor, data, entry, wf=None, validated=False):
-    cleaned = data if validated else validate_form(task.form_key, data)
+def _complete(session, instance, task, actor, cleaned, entry):
     engine = _engine(session, instance, actor)
-    if wf is None:
-        wf = store.load_workflow(instance, parsed_definition(instance.definition), engine)
-    else:
-        wf.script_engine = engine
+    wf = store.load_workflow(instance, parsed_definition(instance.definition), engine)
     _run(lambda: complete_human_task(wf, task.task_guid, cleaned))
     task.status, task.completed_at, task.completed_by_id = "completed", utcnow(), actor.id
     created = _after_step(session, instance, wf, entry)
@@ -155,6 +162,8 @@ def case_history(session: Session, instance: ProcessInstance) -> list[AuditEvent
 
 
 def case_tasks(session: Session, instance: ProcessInstance, status: str | None = None) -> list[HumanTask]:
+    if status == "open" and instance.projected_open_tasks is not None:
+        return instance.projected_open_tasks  # just projected in this transaction
     stmt = select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.id)
     if status:
         stmt = stmt.where(HumanTask.status == status)

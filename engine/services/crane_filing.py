@@ -3,6 +3,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from engine.bpmn.assignment import due_at_from_workdays
 from engine.bpmn.runtime import OperatorCall
@@ -31,7 +32,8 @@ def identity_key(manufacturer: str, model: str, serial: str) -> str:
 
 def _crane(call: OperatorCall) -> Crane:
     ctx = call.context
-    crane = ctx.session.get(Crane, ctx.instance.subject_id) if ctx.instance.subject_id else None
+    crane = (ctx.session.get(Crane, ctx.instance.subject_id, options=[lazyload("*")])
+             if ctx.instance.subject_id else None)
     if crane is None:
         crane = Crane(owner_enterprise_id=ctx.instance.applicant_enterprise_id, status="draft")
         ctx.session.add(crane)
@@ -79,10 +81,11 @@ def submit(call: OperatorCall) -> dict:
     crane.documents = [CraneDocument(attachment_id=i, doc_type=doc)
                        for doc, ids in documents.items() for i in ids]
     try:
-        with ctx.session.begin_nested():
-            ctx.session.flush()
-    except IntegrityError:  # a concurrent filing of the same crane won the unique index
-        raise InvalidInput({"factory_serial": [t("duplicate_crane", record="—")]})
+        ctx.session.flush()
+    except IntegrityError as exc:  # a concurrent filing of the same crane won the unique index
+        if "identity_key" not in str(exc.orig):
+            raise
+        raise InvalidInput({"factory_serial": [t("duplicate_crane", record="—")]}) from None
     names = CRANE_TYPES[crane.crane_type]
     ctx.instance.subject_type, ctx.instance.subject_id = "crane", crane.id
     ctx.instance.title = f"{names['zh']} {crane.model}（出厂编号 {crane.factory_serial}）"
