@@ -1,4 +1,4 @@
-"""(d) complete flows over HTTP against a real gunicorn (sync workers) on PostgreSQL."""
+"""(d) complete flows over HTTP against a real gunicorn (threaded workers, keep-alive) on PostgreSQL."""
 import io
 import os
 import signal
@@ -64,6 +64,8 @@ class Gunicorn:
             self._log_offset = self._log.tell()
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+                 # threaded workers keep client connections alive (sync workers close each one)
+                 "--worker-class", "gthread", "--threads", "2",
                  "--no-control-socket",  # the default ~/.gunicorn/gunicorn.ctl is shared with other servers
                  "web.wsgi:app"],
                 cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=self._log,

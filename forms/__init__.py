@@ -1,4 +1,6 @@
 """Form registry: one marshmallow schema per BPMN form key. Rules live here, not in views."""
+from functools import lru_cache
+
 from marshmallow import Schema, ValidationError
 
 from .crane import CraneFilingSchema
@@ -16,15 +18,32 @@ def form_keys() -> set[str]:
     return set(FORMS)
 
 
+@lru_cache(maxsize=64)
+def _schema(form_key: str, locale: str) -> Schema:
+    # Schemas are stateless once built, and building one (fields copied, messages bound per
+    # language) costs more than validating with it, so keep one per form and language.
+    return FORMS[form_key]()
+
+
+def form_schema(form_key: str) -> Schema:
+    return _schema(form_key, current_locale.get())
+
+
 def load_form(form_key: str, data) -> dict:
     """Validate and convert submitted data; raises marshmallow.ValidationError with field messages."""
     if not isinstance(data, dict):
         raise ValidationError({"_schema": [t("invalid")]})
-    return FORMS[form_key]().load(data)
+    return form_schema(form_key).load(data)
+
+
+def dump_form(form_key: str, cleaned: dict) -> dict:
+    """Validated data as JSON-ready values (dates as ISO text)."""
+    return form_schema(form_key).dump(cleaned)
 
 
 def form_json_schema(form_key: str) -> dict:
-    return schema_to_json(FORMS[form_key]())
+    return schema_to_json(form_schema(form_key))
 
 
-__all__ = ["FORMS", "ValidationError", "current_locale", "form_json_schema", "form_keys", "load_form", "t"]
+__all__ = ["FORMS", "ValidationError", "current_locale", "dump_form", "form_json_schema", "form_keys",
+           "form_schema", "load_form", "t"]

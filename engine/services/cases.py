@@ -8,7 +8,7 @@ from engine.bpmn.assignment import due_at_from_workdays, form_key_of, project_ta
 from engine.bpmn.runtime import SafeScriptEngine, complete_human_task, new_workflow, ready_human_tasks
 from engine.db import AuditEvent, HumanTask, ProcessInstance, User, utcnow
 from engine.errors import Conflict, CraneFlowError, InvalidInput, NotFound, NotPermitted
-from forms import FORMS, load_form, t
+from forms import dump_form, load_form, t
 from workflows.catalog import get_entry, load_catalog
 
 from . import audit
@@ -64,7 +64,7 @@ def validate_form(form_key: str, data) -> dict:
         cleaned = load_form(form_key, data)
     except ValidationError as exc:
         raise InvalidInput(exc.messages) from None
-    return FORMS[form_key]().dump(cleaned)
+    return dump_form(form_key, cleaned)
 
 
 def _after_step(session, instance, wf, entry) -> list[HumanTask]:
