@@ -54,7 +54,7 @@ def print_report(res: dict) -> dict:
             ok = s["p95_ms"] <= t["inbox_p95_max_ms"]
             summary["verdicts"][f"inbox_{layer}_{user}"] = _verdict(ok)
             what = "list_inbox()" if layer == "service" else "GET /api/v1/tasks"
-            rows.append(("e", f"{what} {user} ({s['total_open']:,} open)", s["n"],
+            rows.append(("e", f"{what} {user} ({s['total_open']} open)", s["n"],
                          f"p50 {s['p50_ms']:.1f} / p95 {s['p95_ms']:.1f} ms", "",
                          f"p95 <= {t['inbox_p95_max_ms']:g} ms", _verdict(ok) + star))
 
