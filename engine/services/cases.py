@@ -25,7 +25,7 @@ class ProcessError(Conflict):
     code = "process_error"
 
 
-def _engine(session, instance, actor) -> SafeScriptEngine:
+def transition_engine(session, instance, actor) -> SafeScriptEngine:
     return SafeScriptEngine(operators=all_operators(),
                             context=TransitionContext(session=session, instance=instance, actor=actor))
 
@@ -39,7 +39,7 @@ def _domain_error(exc: BaseException) -> CraneFlowError | None:
     return None
 
 
-def _run(step):
+def run_engine(step):
     """Run engine work; domain errors raised inside operators surface unchanged."""
     try:
         return step()
@@ -67,7 +67,7 @@ def validate_form(form_key: str, data) -> dict:
     return dump_form(form_key, cleaned)
 
 
-def _after_step(session, instance, wf, entry) -> list[HumanTask]:
+def save_and_project(session, instance, wf, entry) -> list[HumanTask]:
     store.save_workflow(instance, wf)
     session.flush()
     return project_tasks(session, instance, wf, entry, _due_for(entry))
@@ -94,9 +94,9 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
     session.flush()
     instance.business_key = f"{utcnow().astimezone(CHINA_TZ):%Y%m%d}{instance.id:06d}"
     parsed = parsed_definition(definition)
-    wf = _run(lambda: new_workflow(parsed, _engine(session, instance, actor), {}))
+    wf = run_engine(lambda: new_workflow(parsed, transition_engine(session, instance, actor), {}))
     if not data:
-        created = _after_step(session, instance, wf, entry)
+        created = save_and_project(session, instance, wf, entry)
         audit.record(session, action="start", actor=actor, instance=instance, to_state=_names(created),
                      definition_version=definition.version)
         return instance
@@ -108,8 +108,8 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
     if first is None:
         raise InvalidInput({"data": ["no task of yours to submit this data to"]})
     cleaned = validate_form(form_key_of(first.task_spec), data)
-    _run(lambda: complete_human_task(wf, str(first.id), cleaned))
-    created = _after_step(session, instance, wf, entry)
+    run_engine(lambda: complete_human_task(wf, str(first.id), cleaned))
+    created = save_and_project(session, instance, wf, entry)
     audit.record(session, action="start", actor=actor, instance=instance, to_state=first.task_spec.name,
                  definition_version=definition.version)
     audit.record(session, action="complete", actor=actor, instance=instance, task_name=first.task_spec.name,
@@ -138,11 +138,11 @@ def complete_task(session: Session, *, actor: User, task_id: int, data) -> Proce
 
 
 def _complete(session, instance, task, actor, cleaned, entry):
-    engine = _engine(session, instance, actor)
+    engine = transition_engine(session, instance, actor)
     wf = store.load_workflow(instance, parsed_definition(instance.definition), engine)
-    _run(lambda: complete_human_task(wf, task.task_guid, cleaned))
+    run_engine(lambda: complete_human_task(wf, task.task_guid, cleaned))
     task.status, task.completed_at, task.completed_by_id = "completed", utcnow(), actor.id
-    created = _after_step(session, instance, wf, entry)
+    created = save_and_project(session, instance, wf, entry)
     to_state = "completed" if instance.status == "completed" else _names(created)
     audit.record(session, action="decision" if "decision" in cleaned else "complete", actor=actor,
                  instance=instance, task_name=task.task_name, from_state=task.task_name,

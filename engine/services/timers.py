@@ -3,7 +3,6 @@
 Claims due rows with FOR UPDATE SKIP LOCKED on PostgreSQL so concurrent sweepers never fire the
 same timer; on SQLite the write transaction already serialises sweepers.
 """
-import logging
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,10 +15,9 @@ from engine.db.uow import unit_of_work
 from workflows.catalog import get_entry
 
 from . import audit
-from .cases import _after_step, _engine, _run
+from .cases import run_engine, save_and_project, transition_engine
 from .definitions import parsed_definition
 
-log = logging.getLogger("craneflow.timers")
 
 
 def _claim_one(session, now: datetime) -> ProcessInstance | None:
@@ -41,9 +39,9 @@ def fire_due_timers(bind: Engine, *, now: datetime | None = None, limit: int = 1
                 return fired
             before = instance.next_due_at
             wf = store.load_workflow(instance, parsed_definition(instance.definition),
-                                     _engine(session, instance, None))
-            _run(lambda: advance_timers(wf))
-            created = _after_step(session, instance, wf, get_entry(instance.process_key))
+                                     transition_engine(session, instance, None))
+            run_engine(lambda: advance_timers(wf))
+            created = save_and_project(session, instance, wf, get_entry(instance.process_key))
             audit.record(session, action="timer", instance=instance, from_state=before.isoformat(),
                          to_state=",".join(t.task_name for t in created) or instance.status)
             fired += 1
