@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from engine.db import ProcessInstance, utcnow
+from engine.db import HumanTask, ProcessInstance, utcnow
 from engine.errors import NotFound
 
 from .parser import ParsedDefinition
@@ -88,6 +88,13 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     if instance is None:
         raise NotFound("case not found")
     return instance
+
+
+def lock_task(session: Session, task_id: int) -> HumanTask | None:
+    stmt = select(HumanTask).where(HumanTask.id == task_id)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update(of=HumanTask)
+    return session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
 
 
 def load_workflow(instance: ProcessInstance, parsed: ParsedDefinition, engine: SafeScriptEngine) -> BpmnWorkflow:

@@ -68,6 +68,8 @@ def validate_form(form_key: str, data) -> dict:
 
 
 def save_and_project(session, instance, wf, entry) -> list[HumanTask]:
+    if instance.business_key is None:  # set here so the first save writes it in the same UPDATE
+        instance.business_key = f"{instance.started_at.astimezone(CHINA_TZ):%Y%m%d}{instance.id:06d}"
     store.save_workflow(instance, wf)
     session.flush()
     return project_tasks(session, instance, wf, entry, _due_for(entry))
@@ -92,7 +94,6 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
     )
     session.add(instance)
     session.flush()
-    instance.business_key = f"{utcnow().astimezone(CHINA_TZ):%Y%m%d}{instance.id:06d}"
     parsed = parsed_definition(definition)
     wf = run_engine(lambda: new_workflow(parsed, transition_engine(session, instance, actor), {}))
     if not data:
@@ -122,14 +123,15 @@ def _names(rows) -> str:
 
 
 def complete_task(session: Session, *, actor: User, task_id: int, data) -> ProcessInstance:
-    task = session.get(HumanTask, task_id)
+    # Locking the task row returns its latest committed state: a concurrent completion that
+    # won is seen here as "completed", never run twice.
+    task = store.lock_task(session, task_id)
     if task is None:
         raise NotFound("task not found")
     if not can_act_on(actor, task):
         raise NotPermitted("not permitted to complete this task")
     cleaned = validate_form(task.form_key, data)
     instance = store.lock_instance(session, task.instance_id)
-    session.refresh(task)  # re-read under the lock: a concurrent completion may have won
     if task.status != "open":
         raise Conflict("this task has already been completed")
     entry = get_entry(instance.process_key)
