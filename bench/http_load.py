@@ -27,7 +27,7 @@ def _die_with_parent() -> None:
 class Gunicorn:
     """Prepares the database with the product's own CLI (setup-db, seed-demo), then serves it."""
 
-    def __init__(self, database_url: str, work_dir: Path, workers: int = 4):
+    def __init__(self, database_url: str, work_dir: Path, workers: int = 3):
         self.database_url = database_url
         self.work_dir = Path(work_dir)
         self.workers = workers

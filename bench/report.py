@@ -30,7 +30,7 @@ def print_report(res: dict) -> dict:
         summary["verdicts"][f"{key}_slowdown"] = _verdict(ok)
         rows.append(("c", f"{label} (2 transactions/instance)", c["n"], _rate(c, "inst/s"),
                      f"{slow:.1f}x slower", f"<= {t['c_slowdown_max']:g}x", _verdict(ok)))
-    for key, label in (("d_http_1", "HTTP gunicorn 4x2 gthread, PG, 1 client"), ("d_http_4", "HTTP gunicorn 4x2 gthread, PG, 4 clients")):
+    for key, label in (("d_http_1", "HTTP gunicorn 3x2 gthread, PG, 1 client"), ("d_http_4", "HTTP gunicorn 3x2 gthread, PG, 4 clients")):
         d = res.get(key)
         if d is None:
             rows.append(("d", label, "-", "skipped", "", "", ""))

@@ -126,7 +126,7 @@ def main(argv=None) -> int:
         if not args.skip_http:
             from bench.http_load import Gunicorn, run_clients
 
-            log("(d) fresh database: flask craneflow setup-db + seed-demo; gunicorn -w 4 --threads 2")
+            log("(d) fresh database: flask craneflow setup-db + seed-demo; gunicorn -w 3 --threads 2")
             recreate_pg_database(args.pg_url)
             server = Gunicorn(args.pg_url, work)
             cleanup.add(server.stop)

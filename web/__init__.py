@@ -16,6 +16,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config())
     app.config.update(overrides or {})
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    app.json.sort_keys = False  # answers keep the order they are built in; sorting costs time
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))

@@ -15,7 +15,8 @@ def unit_of_work(bind: Engine) -> Iterator[Session]:
     """A write transaction. On SQLite it starts with BEGIN IMMEDIATE (the database write lock)."""
     session = Session(bind=bind, expire_on_commit=False, autoflush=True)
     try:
-        session.connection(execution_options=IMMEDIATE)
+        if bind.dialect.name == "sqlite":
+            session.connection(execution_options=IMMEDIATE)
         yield session
         session.commit()
     except BaseException:
