@@ -5,8 +5,7 @@ from functools import wraps
 
 from flask import Flask, abort, current_app, g, request, session
 
-from engine.db import User
-from engine.services.accounts import user_for_token
+from engine.services.accounts import load_user, user_for_token
 
 from .extensions import db
 
@@ -28,7 +27,7 @@ def _load_user():
     else:
         uid = session.get("uid")
         if uid is not None:
-            user = db.session.get(User, uid)
+            user = load_user(db.session, uid)
             if user is not None and user.is_active and session.get("tv") == user.token_version:
                 g.user = user
             else:

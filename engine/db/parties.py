@@ -29,7 +29,7 @@ class Enterprise(Base):
     role_rows: Mapped[list["EnterpriseRole"]] = relationship(
         back_populates="enterprise", cascade="all, delete-orphan", lazy="selectin"
     )
-    region = relationship("Region", lazy="joined")
+    region = relationship("Region")
 
     @property
     def roles(self) -> set[str]:
@@ -65,4 +65,4 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
-    region = relationship("Region", lazy="joined")
+    region = relationship("Region")
