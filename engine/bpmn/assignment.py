@@ -31,7 +31,8 @@ def scope_columns(rule, instance: ProcessInstance) -> dict:
     }
 
 
-def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_for) -> list[HumanTask]:
+def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_for,
+                  new_case: bool = False) -> list[HumanTask]:
     """Sync open HumanTask rows with the workflow's READY manual tasks; returns the new rows
     (and leaves all open rows on `instance.projected_open_tasks` for the caller's answer).
 
@@ -39,7 +40,7 @@ def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_fo
     """
     now = utcnow()
     ready = {str(t.id): t for t in ready_human_tasks(wf)}
-    open_rows = session.scalars(
+    open_rows = [] if new_case else session.scalars(  # a case created in this transaction has none
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
     ).all()
     for row in open_rows:

@@ -67,12 +67,12 @@ def validate_form(form_key: str, data) -> dict:
     return dump_form(form_key, cleaned)
 
 
-def save_and_project(session, instance, wf, entry) -> list[HumanTask]:
+def save_and_project(session, instance, wf, entry, new_case: bool = False) -> list[HumanTask]:
     if instance.business_key is None:  # set here so the first save writes it in the same UPDATE
         instance.business_key = f"{instance.started_at.astimezone(CHINA_TZ):%Y%m%d}{instance.id:06d}"
     store.save_workflow(instance, wf)
     session.flush()
-    return project_tasks(session, instance, wf, entry, _due_for(entry))
+    return project_tasks(session, instance, wf, entry, _due_for(entry), new_case=new_case)
 
 
 def start_case(session: Session, *, actor: User, process_key: str, data: dict | None = None):
@@ -87,7 +87,7 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
     definition = latest_definition(session, process_key)
     enterprise = actor.enterprise
     instance = ProcessInstance(
-        definition_id=definition.id, process_key=process_key, status="running",
+        definition=definition, process_key=process_key, status="running",
         title=entry.name("zh_CN"), applicant_enterprise_id=enterprise.id if enterprise else None,
         region_code=enterprise.region_code if enterprise else actor.region_code,
         started_by_id=actor.id, serializer_version=store.SERIALIZER_VERSION, version=0, state={},
@@ -97,7 +97,7 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
     parsed = parsed_definition(definition)
     wf = run_engine(lambda: new_workflow(parsed, transition_engine(session, instance, actor), {}))
     if not data:
-        created = save_and_project(session, instance, wf, entry)
+        created = save_and_project(session, instance, wf, entry, new_case=True)
         audit.record(session, action="start", actor=actor, instance=instance, to_state=_names(created),
                      definition_version=definition.version)
         return instance
@@ -110,7 +110,7 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
         raise InvalidInput({"data": ["no task of yours to submit this data to"]})
     cleaned = validate_form(form_key_of(first.task_spec), data)
     run_engine(lambda: complete_human_task(wf, str(first.id), cleaned))
-    created = save_and_project(session, instance, wf, entry)
+    created = save_and_project(session, instance, wf, entry, new_case=True)
     audit.record(session, action="start", actor=actor, instance=instance, to_state=first.task_spec.name,
                  definition_version=definition.version)
     audit.record(session, action="complete", actor=actor, instance=instance, task_name=first.task_spec.name,

@@ -64,22 +64,24 @@ def submit(call: OperatorCall) -> dict:
         if filing.get(name):
             filing[name] = date.fromisoformat(filing[name])
     documents = filing.pop("documents")
-    crane = _crane(call)
-    for name, value in filing.items():
-        setattr(crane, name, value)
-    _check_documents(ctx.session, ctx.instance.applicant_enterprise_id, documents)
-    today = ctx.now.astimezone(CHINA_TZ).date()
-    if assessment_required(crane.crane_type, crane.manufacture_date, today,
-                           rated_moment_knm=filing.get("rated_moment_knm"),
-                           hoist_drive=crane.hoist_drive) and not documents.get("assessment_report"):
-        raise InvalidInput({"documents": {"assessment_report": [t("assessment_required")]}})
-    key = identity_key(crane.manufacturer, crane.model, crane.factory_serial)
-    _check_duplicate(ctx.session, crane, key)
-    crane.identity_key = key
-    crane.status = "pending_review"
-    crane.filing_region_code = ctx.instance.region_code
-    crane.documents = [CraneDocument(attachment_id=i, doc_type=doc)
-                       for doc, ids in documents.items() for i in ids]
+    # Checks first, one flush after: the crane is written once, complete, with its documents.
+    with ctx.session.no_autoflush:
+        crane = _crane(call)
+        for name, value in filing.items():
+            setattr(crane, name, value)
+        _check_documents(ctx.session, ctx.instance.applicant_enterprise_id, documents)
+        today = ctx.now.astimezone(CHINA_TZ).date()
+        if assessment_required(crane.crane_type, crane.manufacture_date, today,
+                               rated_moment_knm=filing.get("rated_moment_knm"),
+                               hoist_drive=crane.hoist_drive) and not documents.get("assessment_report"):
+            raise InvalidInput({"documents": {"assessment_report": [t("assessment_required")]}})
+        key = identity_key(crane.manufacturer, crane.model, crane.factory_serial)
+        _check_duplicate(ctx.session, crane, key)
+        crane.identity_key = key
+        crane.status = "pending_review"
+        crane.filing_region_code = ctx.instance.region_code
+        crane.documents = [CraneDocument(attachment_id=i, doc_type=doc)
+                           for doc, ids in documents.items() for i in ids]
     try:
         ctx.session.flush()
     except IntegrityError as exc:  # a concurrent filing of the same crane won the unique index
