@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from engine.db.base import json_dumps
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("CRANEFLOW_VAR_DIR", ROOT / "var"))
 
@@ -38,7 +40,7 @@ def load_config() -> dict:
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
         # Recycling instead of a ping before every checkout: one round trip less per transaction.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "json_serializer": json_dumps},
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(VAR / "uploads")),
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "20")),

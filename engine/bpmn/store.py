@@ -3,7 +3,6 @@
 State is stored without its spec: the spec belongs to the immutable process definition and is
 parsed once per version (see parser.spec_cache). Every transition locks the instance row first.
 """
-import json
 import threading
 from contextvars import ContextVar
 from uuid import UUID
@@ -15,7 +14,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from engine.db import HumanTask, ProcessInstance, utcnow
+from engine.db import EncodedJSON, HumanTask, ProcessInstance, utcnow
 from engine.errors import NotFound
 
 from .parser import ParsedDefinition
@@ -61,8 +60,7 @@ SERIALIZER_VERSION = BpmnWorkflowSerializer().VERSION
 
 
 def dump_state(wf: BpmnWorkflow) -> dict:
-    ser = _serializer()
-    return json.loads(ser.serialize_json(wf))
+    return EncodedJSON(_serializer().serialize_json(wf))
 
 
 def restore(state: dict, parsed: ParsedDefinition, engine: SafeScriptEngine) -> BpmnWorkflow:

@@ -1,5 +1,5 @@
 """SQLAlchemy models. Importing this package registers every table on `Base.metadata`."""
-from .base import Base, JSONType, utcnow
+from .base import Base, EncodedJSON, JSONType, json_dumps, utcnow
 from .geography import Region
 from .parties import Enterprise, EnterpriseRole, User
 from .definitions import ProcessDefinition
@@ -8,7 +8,7 @@ from .attachments import Attachment
 from .cranes import Crane, CraneDocument, RecordNumberSequence
 
 __all__ = [
-    "Base", "JSONType", "utcnow", "Region", "Enterprise", "EnterpriseRole", "User",
+    "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseRole", "User",
     "ProcessDefinition", "ProcessInstance", "HumanTask", "AuditEvent", "Attachment",
     "Crane", "CraneDocument", "RecordNumberSequence",
 ]

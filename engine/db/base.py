@@ -1,4 +1,5 @@
 """Declarative base, portable column types and time helpers shared by every model."""
+import json
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, MetaData
@@ -23,3 +24,19 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class EncodedJSON(dict):
+    """A dict that also carries its JSON text, so writing it to a JSON column encodes nothing twice.
+
+    It is a complete dict, so an engine without `json_dumps` still stores it correctly.
+    """
+
+    def __init__(self, text: str):
+        super().__init__(json.loads(text))
+        self.text = text
+
+
+def json_dumps(value) -> str:
+    """The engines' JSON serializer: pre-encoded values pass through as they are."""
+    return value.text if isinstance(value, EncodedJSON) else json.dumps(value)
