@@ -4,6 +4,7 @@ from functools import lru_cache
 from marshmallow import Schema, ValidationError
 
 from .crane import CraneFilingSchema
+from .enterprise import EnterpriseFilingSchema
 from .jsonschema import schema_to_json
 from .messages import current_locale, t
 from .review import ReviewDecisionSchema
@@ -11,6 +12,7 @@ from .review import ReviewDecisionSchema
 FORMS: dict[str, type[Schema]] = {
     "crane_filing": CraneFilingSchema,
     "filing_review": ReviewDecisionSchema,
+    "enterprise_filing": EnterpriseFilingSchema,
 }
 
 

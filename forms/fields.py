@@ -1,7 +1,10 @@
 """Field types for regulated identifiers and attachment references."""
+import re
 from datetime import date, datetime, timedelta, timezone
 
 from marshmallow import ValidationError, fields
+
+from engine.domain import regions, resident_id, uscc
 
 from .messages import t
 
@@ -45,3 +48,58 @@ class StrictFloat(fields.Float):
         if isinstance(value, (str, bytes)):
             raise self.make_error("invalid", input=value)
         return super()._validated(value)
+
+
+class Uscc(fields.String):
+    """统一社会信用代码 (GB 32100): 18 characters with a check character; stored upper-case."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = uscc.normalize(super()._deserialize(value, attr, data, **kwargs))
+        error = uscc.uscc_error(code)
+        if error:
+            raise ValidationError(t(f"uscc_{error}"))
+        return code
+
+
+class ResidentId(fields.String):
+    """Resident identity card number (GB 11643): check digit and a real, past birth date."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        number = resident_id.normalize(super()._deserialize(value, attr, data, **kwargs))
+        error = resident_id.resident_id_error(number, today=today_in_china())
+        if error:
+            raise ValidationError(t(f"resident_id_{error}"))
+        return number
+
+
+class HubeiRegion(fields.String):
+    """A GB/T 2260 code of a Hubei prefecture-level or county-level unit."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs).strip()
+        region = regions.get_region(code)
+        if region is None or region.level == "province":
+            raise ValidationError(t("region_unknown"))
+        return code
+
+
+class Phone(fields.String):
+    """A mainland mobile number (11 digits, starting 1) or a landline with area code."""
+
+    PATTERN = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        phone = super()._deserialize(value, attr, data, **kwargs).strip().replace(" ", "")
+        if not self.PATTERN.match(phone):
+            raise ValidationError(t("phone_invalid"))
+        return phone
+
+
+class FutureDate(fields.Date):
+    """A validity end date: not already past."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if result < today_in_china():
+            raise ValidationError(t("date_expired"))
+        return result

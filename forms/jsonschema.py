@@ -24,6 +24,12 @@ def field_schema(field) -> dict:
         out = schema_to_json(field.schema)
     elif isinstance(field, fields.List):
         out = {"type": "array", "items": field_schema(field.inner)}
+        if type(field).__name__ == "AttachmentIds":
+            out["x-attachments"] = True
+        labels = field.metadata.get("labels")
+        if labels and "enum" in out["items"]:
+            zh = current_locale.get().startswith("zh")
+            out["items"]["x-labels"] = {k: (pair[0] if zh else pair[1]) for k, pair in labels.items()}
     elif isinstance(field, fields.Boolean):
         out = {"type": "boolean"}
     elif isinstance(field, fields.Integer):

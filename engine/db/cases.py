@@ -98,3 +98,19 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor = relationship("User")
+
+
+class FilingSubmission(Base):
+    """What the applicant last submitted in a case, kept until the regulator decides.
+
+    An approved record (e.g. an enterprise's filing) changes only on approval; until then the
+    submitted version lives here, one row per case.
+    """
+
+    __tablename__ = "filing_submission"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSONType)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -1,7 +1,9 @@
 """Enterprises, their declared roles, and user accounts."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from datetime import date
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -21,9 +23,20 @@ class Enterprise(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
     address: Mapped[str | None] = mapped_column(String(300))
     legal_representative: Mapped[str | None] = mapped_column(String(64))
+    legal_representative_id: Mapped[str | None] = mapped_column(String(18))  # shown masked only
+    contact_person: Mapped[str | None] = mapped_column(String(64))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     integrated: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="approved")  # pending | approved | rejected
+    qualification_no: Mapped[str | None] = mapped_column(String(64))
+    qualification_category: Mapped[str | None] = mapped_column(String(100))
+    qualification_grade: Mapped[str | None] = mapped_column(String(32))
+    qualification_valid_until: Mapped[date | None] = mapped_column(Date)
+    safety_licence_no: Mapped[str | None] = mapped_column(String(64))
+    safety_licence_valid_until: Mapped[date | None] = mapped_column(Date)
+    technical_lead: Mapped[str | None] = mapped_column(String(64))
+    # unfiled (signed up) → pending → approved | returned | rejected
+    status: Mapped[str] = mapped_column(String(16), default="unfiled")
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     role_rows: Mapped[list["EnterpriseRole"]] = relationship(
@@ -34,6 +47,26 @@ class Enterprise(Base):
     @property
     def roles(self) -> set[str]:
         return {r.role for r in self.role_rows}
+
+
+class EnterpriseStaff(Base):
+    """Safety staff (安管人员) declared in the approved filing."""
+
+    __tablename__ = "enterprise_staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    certificate_no: Mapped[str] = mapped_column(String(40))
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+
+class EnterpriseDocument(Base):
+    __tablename__ = "enterprise_document"
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id"), primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(32))
 
 
 class EnterpriseRole(Base):

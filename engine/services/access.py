@@ -26,7 +26,7 @@ def in_jurisdiction(user: User, region_code: str | None) -> bool:
 def can_act_on(user: User, task: HumanTask) -> bool:
     if not user.is_active or not holds_role(user, task.role):
         return False
-    if task.role.startswith("enterprise:"):
+    if task.role == "enterprise" or task.role.startswith("enterprise:"):
         return task.enterprise_id is not None and task.enterprise_id == user.enterprise_id
     if task.role == "regulator":
         return user.regulator_level in task.levels.split(",") and in_jurisdiction(user, task.region_code)
@@ -39,9 +39,10 @@ def inbox_filter(user: User):
         return false()
     if user.kind == "enterprise":
         ent = user.enterprise
-        if ent is None or ent.status != "approved":
+        if ent is None:
             return false()
-        roles = [f"enterprise:{r}" for r in ent.roles]
+        # Declared roles count only once the enterprise filing is approved.
+        roles = ["enterprise"] + ([f"enterprise:{r}" for r in ent.roles] if ent.status == "approved" else [])
         return and_(HumanTask.role.in_(roles), HumanTask.enterprise_id == user.enterprise_id)
     if user.kind == "regulator":
         column = {"province": HumanTask.province_code, "city": HumanTask.city_code,

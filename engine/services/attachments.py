@@ -93,3 +93,13 @@ def open_attachment(session: Session, *, user: User, attachment_id: int) -> tupl
     if attachment is None or not can_read_attachment(session, user, attachment):
         raise NotFound("attachment not found")
     return attachment, get_settings().upload_dir / attachment.storage_path
+
+
+def check_documents_owned(session: Session, enterprise_id: int | None, documents: dict) -> None:
+    """Every attachment id in {doc_type: [ids]} must exist and belong to the enterprise."""
+    ids = {i for doc_ids in documents.values() for i in doc_ids}
+    found = set(session.scalars(select(Attachment.id).where(
+        Attachment.id.in_(ids), Attachment.enterprise_id == enterprise_id))) if ids else set()
+    errors = {doc: [t("attachment_unknown")] for doc, doc_ids in documents.items() if set(doc_ids) - found}
+    if errors:
+        raise InvalidInput({"documents": errors})

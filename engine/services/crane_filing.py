@@ -7,7 +7,7 @@ from sqlalchemy.orm import lazyload
 
 from engine.bpmn.assignment import due_at_from_workdays
 from engine.bpmn.runtime import OperatorCall
-from engine.db import Attachment, Crane, CraneDocument
+from engine.db import Crane, CraneDocument
 from engine.domain.cranes import CRANE_TYPES, assessment_required, type_letter
 from engine.domain.regions import plate_letter
 from engine.errors import InvalidInput
@@ -17,6 +17,7 @@ from forms.crane import CraneFilingSchema
 from workflows.catalog import get_entry
 
 from . import audit
+from .attachments import check_documents_owned
 from .operators import operator
 from .record_numbers import issue_record_number
 from .settings import CHINA_TZ, get_settings
@@ -40,16 +41,6 @@ def _crane(call: OperatorCall) -> Crane:
     return crane
 
 
-def _check_documents(session, enterprise_id, documents: dict) -> None:
-    ids = {i for ids in documents.values() for i in ids}
-    found = {a.id for a in session.scalars(
-        select(Attachment).where(Attachment.id.in_(ids), Attachment.enterprise_id == enterprise_id))}
-    errors = {doc: [t("attachment_unknown")] for doc, doc_ids in documents.items()
-              if set(doc_ids) - found}
-    if errors:
-        raise InvalidInput({"documents": errors})
-
-
 def _check_duplicate(session, crane: Crane, key: str) -> None:
     other = session.scalar(select(Crane).where(Crane.identity_key == key, Crane.id != crane.id))
     if other is not None:
@@ -69,7 +60,7 @@ def submit(call: OperatorCall) -> dict:
         crane = _crane(call)
         for name, value in filing.items():
             setattr(crane, name, value)
-        _check_documents(ctx.session, ctx.instance.applicant_enterprise_id, documents)
+        check_documents_owned(ctx.session, ctx.instance.applicant_enterprise_id, documents)
         today = ctx.now.astimezone(CHINA_TZ).date()
         if assessment_required(crane.crane_type, crane.manufacture_date, today,
                                rated_moment_knm=filing.get("rated_moment_knm"),

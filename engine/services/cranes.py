@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.db import Crane, HumanTask, ProcessInstance, User
+from engine.db import Crane, ProcessInstance, User
 from engine.errors import NotFound
 
 from .access import can_see_case, can_see_crane, crane_filter
@@ -50,13 +50,3 @@ def filing_form_data(crane: Crane) -> dict:
         documents.setdefault(doc.doc_type, []).append(doc.attachment_id)
     data["documents"] = documents
     return data
-
-
-def task_form_data(session: Session, task: HumanTask) -> dict:
-    """Current data to show in a task's form (pre-filled where the case already holds a record)."""
-    instance = session.get(ProcessInstance, task.instance_id)
-    if task.form_key == "crane_filing" and instance.subject_type == "crane" and instance.subject_id:
-        crane = session.get(Crane, instance.subject_id)
-        if crane is not None:
-            return filing_form_data(crane)
-    return {}

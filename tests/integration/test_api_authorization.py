@@ -9,6 +9,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 
+from engine.domain.uscc import uscc_check_char
 from forms import t
 from tests.conftest import DEMO_PASSWORD
 from tests.helpers import PDF, filing_data, open_task_id, start_filing, upload
@@ -27,6 +28,7 @@ def _only(allowed, yes, no):
 # Expected status of each OpenAPI operation for each demo user (against the Wuhan filing).
 MATRIX = {
     "POST /api/v1/session": _only(USERS, 201, None),
+    "POST /api/v1/enterprises": _only(USERS, 201, None),  # public sign-up; a fresh code per call
     "GET /api/v1/me": _only(USERS, 200, None),
     "GET /api/v1/processes": _only(USERS, 200, None),
     "GET /api/v1/cases": _only(USERS, 200, None),
@@ -41,7 +43,7 @@ MATRIX = {
     "GET /api/v1/cranes": _only(USERS, 200, None),
     "GET /api/v1/cranes/{id}": _only(SEES_WUHAN_CASE, 200, 404),
 }
-PUBLIC = {"POST /api/v1/session"}
+PUBLIC = {"POST /api/v1/session", "POST /api/v1/enterprises"}
 
 
 @pytest.fixture
@@ -66,6 +68,12 @@ def _call(app, api, operation, username, ids):
     method, url = _url(operation, ids)
     if operation == "POST /api/v1/session":
         return app.test_client().post(url, json={"username": username, "password": DEMO_PASSWORD})
+    if operation == "POST /api/v1/enterprises":
+        first17 = f"91420106MA4T{USERS.index(username):05d}"
+        return app.test_client().post(url, json={
+            "enterprise_name": f"新注册企业{username}", "uscc": first17 + uscc_check_char(first17),
+            "region_code": "420106", "username": f"signup_{username}", "display_name": "新用户",
+            "password": "Secure-pass-2026"})
     user = api(username)
     if operation == "POST /api/v1/cases":
         return user.post(url, json={"process_key": "crane_registration",
@@ -137,8 +145,11 @@ def test_lists_show_only_what_the_user_may_see(api, wuhan_filing, username):
 
 @pytest.mark.parametrize("username", USERS)
 def test_only_owner_enterprises_may_start_a_crane_filing(api, world, username):
-    keys = [p["key"] for p in api(username).get("/api/v1/processes").get_json()["items"]]
-    assert keys == (["crane_registration"] if username in OWNERS else [])
+    keys = {p["key"] for p in api(username).get("/api/v1/processes").get_json()["items"]}
+    enterprise = username.endswith(("_wuhan", "_yichang")) and not username.startswith("reg_")
+    expected = ({"crane_registration"} if username in OWNERS else set()) | (
+        {"enterprise_filing"} if enterprise else set())  # every enterprise may file (or amend) itself
+    assert keys == expected
 
 
 @pytest.mark.parametrize("username", ["reg_wuhan", "reg_province", "reg_yichang", "owner_yichang"])
@@ -238,5 +249,6 @@ def test_enterprise_that_is_not_approved_cannot_start_a_filing(api, world, statu
     r_en = owner.post("/api/v1/cases?lang=en", json=body)
     assert r_en.status_code == 403
     assert r_en.get_json()["message"] == t("enterprise_not_approved", "en")
-    assert owner.get("/api/v1/processes").get_json()["items"] == []
+    # Only the enterprise filing itself (to correct or resubmit it) remains available.
+    assert [p["key"] for p in owner.get("/api/v1/processes").get_json()["items"]] == ["enterprise_filing"]
     assert owner.get("/api/v1/cases").get_json()["total"] == 0

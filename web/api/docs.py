@@ -3,6 +3,7 @@ from flask import jsonify, render_template
 
 from forms import FORMS, form_json_schema
 from forms.api import CompleteTaskRequest, SessionRequest, StartCaseRequest
+from forms.enterprise import SignUpSchema
 from forms.jsonschema import schema_to_json
 
 from . import bp
@@ -58,6 +59,7 @@ def openapi_document() -> dict:
                     "error": {"type": "string"}, "message": {"type": "string"},
                     "errors": {"type": "object", "additionalProperties": True}}},
                 "SessionRequest": schema_to_json(SessionRequest()),
+                "SignUpRequest": schema_to_json(SignUpSchema()),
                 "StartCaseRequest": schema_to_json(StartCaseRequest()),
                 "CompleteTaskRequest": schema_to_json(CompleteTaskRequest()),
                 **forms,
@@ -68,6 +70,10 @@ def openapi_document() -> dict:
             "/api/v1/session": {"post": _op("Log in; returns a bearer token and the user",
                                             body={"$ref": "#/components/schemas/SessionRequest"},
                                             ok="201", errors=(401, 422), auth=False)},
+            "/api/v1/enterprises": {"post": _op(
+                "Self-service sign-up: an enterprise (by its unified social credit code) and its first "
+                "account; then start the enterprise_filing process", body={"$ref": "#/components/schemas/SignUpRequest"},
+                ok="201", errors=(422,), auth=False)},
             "/api/v1/me": {"get": _op("The current user", errors=(401,))},
             "/api/v1/processes": {"get": _op("Procedures the user may start", errors=(401,))},
             "/api/v1/cases": {

@@ -3,10 +3,11 @@ from flask import current_app, g, jsonify, request, send_file
 from marshmallow import ValidationError
 
 from engine.errors import InvalidInput
-from engine.services import attachments, cases, cranes, inbox
+from engine.services import attachments, cases, cranes, enterprise_filing, inbox, prefill
 from engine.services.accounts import authenticate, issue_token
 from forms import form_json_schema, t
 from forms.api import CompleteTaskRequest, ListQuery, SessionRequest, StartCaseRequest, TaskQuery
+from forms.enterprise import SignUpSchema
 
 from ..transactions import write
 from ..extensions import db
@@ -40,6 +41,16 @@ def create_session():
         user = authenticate(s, body["username"], body["password"])
         if user is None:
             return jsonify({"error": "unauthorized", "message": "invalid credentials or locked account"}), 401
+        payload = {"token": issue_token(current_app.config["SECRET_KEY"], user), "user": user_json(user)}
+    return jsonify(payload), 201
+
+
+@bp.post("/v1/enterprises")
+def register_enterprise():
+    """Self-service sign-up of an enterprise and its first account (no login needed)."""
+    body = _load(SignUpSchema, _json_body())
+    with write() as s:
+        user = enterprise_filing.register_enterprise(s, data=body)
         payload = {"token": issue_token(current_app.config["SECRET_KEY"], user), "user": user_json(user)}
     return jsonify(payload), 201
 
@@ -101,7 +112,7 @@ def get_task(task_id: int):
     task = cases.get_task(db.session, actor=g.user, task_id=task_id)
     out = task_json(task)
     out["form_schema"] = form_json_schema(task.form_key)
-    out["data"] = cranes.task_form_data(db.session, task)
+    out["data"] = prefill.task_form_data(db.session, task)
     return jsonify(out)
 
 

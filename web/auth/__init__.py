@@ -4,7 +4,13 @@ from urllib.parse import urlparse
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from marshmallow import ValidationError
+
+from engine.domain.regions import all_regions
+from engine.errors import InvalidInput
 from engine.services.accounts import authenticate
+from engine.services.enterprise_filing import register_enterprise
+from forms.enterprise import SignUpSchema
 
 from ..transactions import write
 from ..i18n import SUPPORTED
@@ -63,3 +69,28 @@ def switch_language(code: str):
     if target.query:
         back += "?" + target.query
     return redirect(_safe_next(back) if g.get("user") else url_for("auth.login"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Enterprise self-service sign-up; the enterprise then files itself for review."""
+    errors, data = {}, {}
+    if request.method == "POST":
+        data = {k: request.form.get(k, "") for k in SignUpSchema().fields}
+        try:
+            cleaned = SignUpSchema().load(data)
+            with write() as s:
+                user = register_enterprise(s, data=cleaned)
+                found = (user.id, user.token_version)
+        except ValidationError as exc:
+            errors = exc.messages
+        except InvalidInput as exc:
+            errors = exc.errors
+        else:
+            session.clear()
+            session.permanent = True
+            session["uid"], session["tv"] = found
+            csrf_token()
+            return redirect(url_for("pages.my_cases", registered=1))
+    regions = [r for r in all_regions() if r.level != "province"]
+    return render_template("register.html", errors=errors, data=data, regions=regions), (422 if errors else 200)

@@ -3,7 +3,7 @@ from flask import g, redirect, render_template, request, send_file, url_for
 
 from engine.db import Attachment
 from engine.errors import InvalidInput
-from engine.services import attachments, cases, cranes
+from engine.services import attachments, cases, cranes, prefill
 from engine.services.access import can_act_on
 from forms import form_json_schema
 
@@ -82,7 +82,7 @@ def _attachment_names(data) -> dict:
 def task(task_id: int):
     task = cases.get_task(db.session, actor=g.user, task_id=task_id)
     if request.method == "GET":
-        return _render_task(task, cranes.task_form_data(db.session, task))
+        return _render_task(task, prefill.task_form_data(db.session, task))
     schema = form_json_schema(task.form_key)
     data = from_html(schema, request.form, request.files, session_factory=write, actor=g.user)
     try:

@@ -4,6 +4,7 @@ import re
 from engine.services.attachments import store_upload
 
 INT = re.compile(r"^-?\d{1,15}$")
+MAX_ROWS = 20  # repeated rows (e.g. safety staff) a page offers
 
 
 def _scalar(prop: dict, raw: str):
@@ -30,7 +31,7 @@ def from_html(schema: dict, form, files, *, session_factory, actor, prefix="") -
         if kind == "object":
             data[name] = from_html(prop, form, files, session_factory=session_factory, actor=actor,
                                    prefix=f"{key}.")
-        elif kind == "array":
+        elif kind == "array" and prop.get("x-attachments"):
             ids = [int(v) for v in form.getlist(f"{key}.keep") if INT.match(v)]
             uploads = [f for f in files.getlist(key) if f and f.filename]
             if uploads:
@@ -38,6 +39,18 @@ def from_html(schema: dict, form, files, *, session_factory, actor, prefix="") -
                     ids += [store_upload(s, actor=actor, filename=f.filename, stream=f.stream).id
                             for f in uploads]
             data[name] = ids
+        elif kind == "array" and prop["items"].get("type") == "object":
+            rows = []
+            for index in range(MAX_ROWS):
+                row = from_html(prop["items"], form, files, session_factory=session_factory,
+                                actor=actor, prefix=f"{key}.{index}.")
+                if row:
+                    rows.append(row)
+            data[name] = rows
+        elif kind == "array":
+            data[name] = [v for v in form.getlist(key) if v]
+        elif kind == "boolean":
+            data[name] = form.get(key) in ("1", "true", "on")
         else:
             raw = form.get(key)
             if raw is not None and raw.strip() != "":

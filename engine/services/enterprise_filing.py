@@ -1,0 +1,138 @@
+"""Enterprise filing (企业申报): operators of its BPMN, and the self-service sign-up before it.
+
+The approved record changes only on approval: what the enterprise submits is kept as the case's
+FilingSubmission until the regulator decides, so a change to an approved filing is reviewed
+before it takes effect.
+"""
+from datetime import date
+
+from sqlalchemy import select
+
+from engine.bpmn.runtime import OperatorCall
+from engine.db import (Enterprise, EnterpriseDocument, EnterpriseRole, EnterpriseStaff, FilingSubmission,
+                       ProcessInstance, User)
+from engine.errors import Conflict, InvalidInput
+from forms import t
+from forms.enterprise import EnterpriseFilingSchema
+
+from .accounts import hash_password
+from .attachments import check_documents_owned
+from .operators import operator
+
+FILING_FIELDS = tuple(EnterpriseFilingSchema().fields)
+DATE_FIELDS = ("qualification_valid_until", "safety_licence_valid_until")
+COLUMNS = ("name", "region_code", "address", "legal_representative", "legal_representative_id",
+           "contact_person", "contact_phone", "integrated", "qualification_no", "qualification_category",
+           "qualification_grade", "qualification_valid_until", "safety_licence_no",
+           "safety_licence_valid_until", "technical_lead")
+
+
+def register_enterprise(session, *, data: dict) -> User:
+    """Create a signed-up (not yet filed) enterprise and its first account."""
+    errors = {}
+    if session.scalar(select(Enterprise.id).where(Enterprise.uscc == data["uscc"])) is not None:
+        errors["uscc"] = [t("uscc_taken")]
+    if session.scalar(select(User.id).where(User.username == data["username"])) is not None:
+        errors["username"] = [t("username_taken")]
+    if errors:
+        raise InvalidInput(errors)
+    enterprise = Enterprise(name=data["enterprise_name"], uscc=data["uscc"], region_code=data["region_code"],
+                            status="unfiled")
+    session.add(enterprise)
+    session.flush()
+    user = User(username=data["username"], display_name=data["display_name"], kind="enterprise",
+                enterprise_id=enterprise.id, password_hash=hash_password(data["password"]))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _enterprise(call: OperatorCall) -> Enterprise:
+    return call.context.session.get(Enterprise, call.context.instance.applicant_enterprise_id)
+
+
+@operator("enterprise_filing.submit")
+def submit(call: OperatorCall) -> dict:
+    ctx, data = call.context, call.data
+    filing = {name: data.pop(name) for name in FILING_FIELDS if name in data}
+    enterprise = _enterprise(call)
+    if filing["uscc"] != enterprise.uscc:
+        raise InvalidInput({"uscc": [t("uscc_mismatch")]})
+    check_documents_owned(ctx.session, enterprise.id, filing["documents"])
+    other = ctx.session.scalar(select(ProcessInstance.id).where(
+        ProcessInstance.process_key == "enterprise_filing", ProcessInstance.status == "running",
+        ProcessInstance.applicant_enterprise_id == enterprise.id, ProcessInstance.id != ctx.instance.id))
+    if other is not None:
+        raise Conflict("an enterprise filing of this enterprise is already under review")
+    submission = ctx.session.get(FilingSubmission, ctx.instance.id)
+    if submission is None:
+        submission = FilingSubmission(instance_id=ctx.instance.id, form_key="enterprise_filing", data={})
+        ctx.session.add(submission)
+    submission.data, submission.submitted_at = filing, ctx.now
+    submission.submitted_by_id = ctx.actor.id if ctx.actor else None
+    if enterprise.status != "approved":
+        enterprise.status = "pending"
+    change = "变更" if enterprise.status == "approved" else ""
+    ctx.instance.subject_type, ctx.instance.subject_id = "enterprise", enterprise.id
+    ctx.instance.title = f"企业申报{change}：{filing['name']}"
+    data["enterprise_id"] = enterprise.id
+    return {"enterprise_id": enterprise.id}
+
+
+@operator("enterprise_filing.approve")
+def approve(call: OperatorCall) -> dict:
+    ctx = call.context
+    enterprise = _enterprise(call)
+    filing = dict(ctx.session.get(FilingSubmission, ctx.instance.id).data)
+    for name in DATE_FIELDS:
+        if filing.get(name):
+            filing[name] = date.fromisoformat(filing[name])
+    for name in COLUMNS:
+        setattr(enterprise, name, filing.get(name))
+    enterprise.role_rows = [EnterpriseRole(role=r) for r in dict.fromkeys(filing["roles"])]
+    for staff in ctx.session.scalars(select(EnterpriseStaff).where(EnterpriseStaff.enterprise_id == enterprise.id)):
+        ctx.session.delete(staff)
+    for row in filing.get("safety_staff") or ():
+        ctx.session.add(EnterpriseStaff(enterprise_id=enterprise.id, name=row["name"],
+                                        certificate_no=row["certificate_no"],
+                                        valid_until=date.fromisoformat(row["valid_until"]) if row.get("valid_until") else None))
+    for doc in ctx.session.scalars(select(EnterpriseDocument).where(EnterpriseDocument.enterprise_id == enterprise.id)):
+        ctx.session.delete(doc)
+    ctx.session.flush()
+    for doc_type, ids in filing["documents"].items():
+        for attachment_id in ids:
+            ctx.session.add(EnterpriseDocument(enterprise_id=enterprise.id, attachment_id=attachment_id,
+                                               doc_type=doc_type))
+    enterprise.status, enterprise.approved_at = "approved", ctx.now
+    ctx.instance.outcome = "approved"
+    return {"enterprise_id": enterprise.id}
+
+
+@operator("enterprise_filing.return_for_correction")
+def return_for_correction(call: OperatorCall) -> dict:
+    enterprise = _enterprise(call)
+    if enterprise.status != "approved":
+        enterprise.status = "returned"
+    return {"reason": call.data.get("reason", "")}
+
+
+@operator("enterprise_filing.reject")
+def reject(call: OperatorCall) -> dict:
+    enterprise = _enterprise(call)
+    if enterprise.status != "approved":  # a refused change leaves the approved filing in force
+        enterprise.status = "rejected"
+    call.context.instance.outcome = "rejected"
+    return {"reason": call.data.get("reason", "")}
+
+
+def enterprise_form_data(session, instance: ProcessInstance) -> dict:
+    """The filing as last submitted in this case, else the enterprise's current record."""
+    submission = session.get(FilingSubmission, instance.id)
+    if submission is not None:
+        return dict(submission.data)
+    enterprise = session.get(Enterprise, instance.applicant_enterprise_id)
+    data = {name: getattr(enterprise, name) for name in COLUMNS}
+    data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v is not None}
+    data["uscc"] = enterprise.uscc
+    data["roles"] = sorted(enterprise.roles)
+    return data

@@ -1,0 +1,19 @@
+"""Current data for a task's form: the record the case already holds, so corrections start filled in."""
+from sqlalchemy.orm import Session
+
+from engine.db import Crane, HumanTask, ProcessInstance
+
+from .cranes import filing_form_data
+from .enterprise_filing import enterprise_form_data
+
+
+def task_form_data(session: Session, task: HumanTask) -> dict:
+    """Current data to show in a task's form (pre-filled where the case already holds a record)."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    if task.form_key == "enterprise_filing":
+        return enterprise_form_data(session, instance)
+    if task.form_key == "crane_filing" and instance.subject_type == "crane" and instance.subject_id:
+        crane = session.get(Crane, instance.subject_id)
+        if crane is not None:
+            return filing_form_data(crane)
+    return {}
