@@ -3,13 +3,13 @@ from .base import Base, EncodedJSON, JSONType, json_dumps, utcnow
 from .geography import Region
 from .parties import Enterprise, EnterpriseDocument, EnterpriseRole, EnterpriseStaff, User
 from .definitions import ProcessDefinition
-from .cases import AuditEvent, FilingSubmission, HumanTask, ProcessInstance
+from .cases import AuditEvent, CaseAttachment, FilingSubmission, HumanTask, ProcessInstance
 from .attachments import Attachment
 from .cranes import Crane, CraneDocument, RecordNumberSequence
 
 __all__ = [
     "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseDocument", "EnterpriseRole", "EnterpriseStaff",
-    "FilingSubmission", "User",
+    "CaseAttachment", "FilingSubmission", "User",
     "ProcessDefinition", "ProcessInstance", "HumanTask", "AuditEvent", "Attachment",
     "Crane", "CraneDocument", "RecordNumberSequence",
 ]

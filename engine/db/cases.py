@@ -114,3 +114,12 @@ class FilingSubmission(Base):
     data: Mapped[dict] = mapped_column(JSONType)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class CaseAttachment(Base):
+    """Files submitted in a case, so those who may see the case may open them."""
+
+    __tablename__ = "case_attachment"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id"), primary_key=True, index=True)

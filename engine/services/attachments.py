@@ -8,11 +8,11 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db import Attachment, Crane, CraneDocument, User
+from engine.db import Attachment, CaseAttachment, Crane, CraneDocument, ProcessInstance, User
 from engine.errors import InvalidInput, NotFound
 from forms import t
 
-from .access import can_see_crane
+from .access import can_see_case, can_see_crane
 from .settings import get_settings
 
 SIGNATURES = (
@@ -85,7 +85,19 @@ def can_read_attachment(session: Session, user: User, attachment: Attachment) ->
         return attachment.enterprise_id is not None and attachment.enterprise_id == user.enterprise_id
     cranes = session.scalars(select(Crane).join(CraneDocument)
                              .where(CraneDocument.attachment_id == attachment.id))
-    return any(can_see_crane(user, c) for c in cranes)
+    if any(can_see_crane(user, c) for c in cranes):
+        return True
+    cases = session.scalars(select(ProcessInstance).join(
+        CaseAttachment, CaseAttachment.instance_id == ProcessInstance.id)
+        .where(CaseAttachment.attachment_id == attachment.id))
+    return any(can_see_case(user, c) for c in cases)
+
+
+def link_to_case(session: Session, instance_id: int, documents: dict) -> None:
+    """Record the files submitted in a case (idempotent)."""
+    known = set(session.scalars(select(CaseAttachment.attachment_id).where(CaseAttachment.instance_id == instance_id)))
+    for attachment_id in {i for ids in documents.values() for i in ids} - known:
+        session.add(CaseAttachment(instance_id=instance_id, attachment_id=attachment_id))
 
 
 def open_attachment(session: Session, *, user: User, attachment_id: int) -> tuple[Attachment, Path]:

@@ -16,7 +16,7 @@ from forms import t
 from forms.enterprise import EnterpriseFilingSchema
 
 from .accounts import hash_password
-from .attachments import check_documents_owned
+from .attachments import check_documents_owned, link_to_case
 from .operators import operator
 
 FILING_FIELDS = tuple(EnterpriseFilingSchema().fields)
@@ -59,6 +59,7 @@ def submit(call: OperatorCall) -> dict:
     if filing["uscc"] != enterprise.uscc:
         raise InvalidInput({"uscc": [t("uscc_mismatch")]})
     check_documents_owned(ctx.session, enterprise.id, filing["documents"])
+    link_to_case(ctx.session, ctx.instance.id, filing["documents"])
     other = ctx.session.scalar(select(ProcessInstance.id).where(
         ProcessInstance.process_key == "enterprise_filing", ProcessInstance.status == "running",
         ProcessInstance.applicant_enterprise_id == enterprise.id, ProcessInstance.id != ctx.instance.id))

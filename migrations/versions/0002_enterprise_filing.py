@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 21:18:38.993167
+Create Date: 2026-11-21 21:23:10.849152
 
 """
 from alembic import op
@@ -40,6 +40,16 @@ def upgrade():
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_enterprise_document_enterprise_id_enterprise')),
     sa.PrimaryKeyConstraint('enterprise_id', 'attachment_id', name=op.f('pk_enterprise_document'))
     )
+    op.create_table('case_attachment',
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('attachment_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['attachment_id'], ['attachment.id'], name=op.f('fk_case_attachment_attachment_id_attachment')),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], name=op.f('fk_case_attachment_instance_id_process_instance')),
+    sa.PrimaryKeyConstraint('instance_id', 'attachment_id', name=op.f('pk_case_attachment'))
+    )
+    with op.batch_alter_table('case_attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_attachment_attachment_id'), ['attachment_id'], unique=False)
+
     op.create_table('filing_submission',
     sa.Column('instance_id', sa.Integer(), nullable=False),
     sa.Column('form_key', sa.String(length=64), nullable=False),
@@ -80,6 +90,10 @@ def downgrade():
         batch_op.drop_column('legal_representative_id')
 
     op.drop_table('filing_submission')
+    with op.batch_alter_table('case_attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_attachment_attachment_id'))
+
+    op.drop_table('case_attachment')
     op.drop_table('enterprise_document')
     with op.batch_alter_table('enterprise_staff', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enterprise_staff_enterprise_id'))

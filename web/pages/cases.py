@@ -1,7 +1,7 @@
 """My cases, starting a procedure, case detail and the task form."""
 from flask import g, redirect, render_template, request, send_file, url_for
 
-from engine.db import Attachment
+from engine.db import Attachment, FilingSubmission
 from engine.errors import InvalidInput
 from engine.services import attachments, cases, cranes, prefill
 from engine.services.access import can_act_on
@@ -61,10 +61,14 @@ def _render_task(task, data, errors=None, status=200):
     instance = cases.get_case(db.session, actor=g.user, case_id=task.instance_id)
     history = cases.case_history(db.session, instance)
     last_reason = next((e for e in reversed(history) if (e.detail or {}).get("reason")), None)
-    crane = None
+    crane, submission = None, None
     if instance.subject_type == "crane" and instance.subject_id:
         crane = cranes.get_crane(db.session, user=g.user, crane_id=instance.subject_id)
-    return render_template("tasks/form.html", task=task, instance=instance, crane=crane,
+    found = db.session.get(FilingSubmission, instance.id)
+    if found is not None and found.form_key != task.form_key:  # a reviewer sees what was submitted
+        submission = {"schema": form_json_schema(found.form_key), "data": found.data,
+                      "attachments": _attachment_names(found.data)}
+    return render_template("tasks/form.html", task=task, instance=instance, crane=crane, submission=submission,
                            schema=form_json_schema(task.form_key), data=data, errors=errors or {},
                            attachments=_attachment_names(data), last_reason=last_reason,
                            can_act=can_act_on(g.user, task) and task.status == "open"), status
