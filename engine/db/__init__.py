@@ -6,10 +6,11 @@ from .definitions import ProcessDefinition
 from .cases import AuditEvent, CaseAttachment, FilingSubmission, HumanTask, ProcessInstance
 from .attachments import Attachment
 from .cranes import Crane, CraneDocument, RecordNumberSequence
+from .personnel import Certificate, Person
 
 __all__ = [
     "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseDocument", "EnterpriseRole", "EnterpriseStaff",
     "CaseAttachment", "FilingSubmission", "User",
     "ProcessDefinition", "ProcessInstance", "HumanTask", "AuditEvent", "Attachment",
-    "Crane", "CraneDocument", "RecordNumberSequence",
+    "Crane", "CraneDocument", "RecordNumberSequence", "Certificate", "Person",
 ]

@@ -7,8 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, utcnow
 from .types import UTCDateTime
 
-# draft → pending_review ⇄ returned → filed | rejected; later procedures move on from filed.
-CRANE_STATUSES = ("draft", "pending_review", "returned", "filed", "rejected", "in_use", "cancelled")
+# The lifecycle (engine.domain.lifecycle): draft → pending_review ⇄ returned → filed | rejected,
+# then install_notified → … → in_use → dismantle_notified → filed (idle) … → cancelled.
+CRANE_STATUSES = ("draft", "pending_review", "returned", "filed", "rejected", "install_notified",
+                  "self_inspected", "inspected", "accepted", "registration_pending", "in_use",
+                  "dismantle_notified", "cancelled")
 
 
 class Crane(Base):
@@ -16,7 +19,7 @@ class Crane(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_number: Mapped[str | None] = mapped_column(String(32), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(24), default="draft", index=True)
     crane_type: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(64))
     manufacturer: Mapped[str] = mapped_column(String(200))

@@ -19,6 +19,7 @@ USERS = ("admin", "owner_wuhan", "installer_wuhan", "contractor_wuhan", "owner_y
 SEES_WUHAN_CASE = {"admin", "owner_wuhan", "reg_wuhan", "reg_province"}
 REVIEWS_WUHAN_CASE = {"reg_wuhan", "reg_province"}
 OWNERS = {"owner_wuhan", "owner_yichang"}
+ENTERPRISES = {"owner_wuhan", "installer_wuhan", "contractor_wuhan", "owner_yichang"}
 
 
 def _only(allowed, yes, no):
@@ -42,6 +43,9 @@ MATRIX = {
     "GET /api/v1/attachments/{id}": _only(SEES_WUHAN_CASE, 200, 404),
     "GET /api/v1/cranes": _only(USERS, 200, None),
     "GET /api/v1/cranes/{id}": _only(SEES_WUHAN_CASE, 200, 404),
+    "GET /api/v1/personnel": _only(USERS, 200, None),
+    "POST /api/v1/personnel": _only(ENTERPRISES, 201, 403),
+    "GET /api/v1/personnel/{id}": _only(SEES_WUHAN_CASE, 200, 404),  # a person of owner_wuhan
 }
 PUBLIC = {"POST /api/v1/session", "POST /api/v1/enterprises"}
 
@@ -52,14 +56,16 @@ def wuhan_filing(api):
     owner = api("owner_wuhan")
     case = start_filing(owner, serial="AUTH-WH-1")
     crane = owner.get(f"/api/v1/cranes/{case['subject']['id']}").get_json()
+    person = owner.post("/api/v1/personnel", json={"name": "王五", "id_number": "11010519491231002X"})
+    assert person.status_code == 201, person.get_data(as_text=True)
     return {"case": case["id"], "task": open_task_id(case), "crane": case["subject"]["id"],
-            "attachment": crane["documents"][0]["attachment_id"]}
+            "attachment": crane["documents"][0]["attachment_id"], "person": person.get_json()["id"]}
 
 
 def _url(operation, ids):
     method, path = operation.split(" ")
     for marker, key in (("/cases/{id}", "case"), ("/tasks/{id}", "task"), ("/cranes/{id}", "crane"),
-                        ("/attachments/{id}", "attachment")):
+                        ("/attachments/{id}", "attachment"), ("/personnel/{id}", "person")):
         path = path.replace(marker, marker.replace("{id}", str(ids[key])))
     return method, path
 
@@ -80,6 +86,8 @@ def _call(app, api, operation, username, ids):
                                     "data": filing_data(user, serial=f"MATRIX-{username}")})
     if operation == "POST /api/v1/tasks/{id}/complete":
         return user.post(url, json={"data": {"decision": "approve"}})
+    if operation == "POST /api/v1/personnel":
+        return user.post(url, json={"name": "赵六", "id_number": "440524188001010014"})
     if operation == "POST /api/v1/attachments":
         return user.post(url, data={"file": (io.BytesIO(PDF), "m.pdf")}, content_type="multipart/form-data")
     return user.get(url, buffered=True)  # buffered: a streamed file download is read and closed

@@ -4,6 +4,7 @@ from flask import jsonify, render_template
 from forms import FORMS, form_json_schema
 from forms.api import CompleteTaskRequest, SessionRequest, StartCaseRequest
 from forms.enterprise import SignUpSchema
+from forms.personnel import PersonSchema
 from forms.jsonschema import schema_to_json
 
 from . import bp
@@ -60,6 +61,7 @@ def openapi_document() -> dict:
                     "errors": {"type": "object", "additionalProperties": True}}},
                 "SessionRequest": schema_to_json(SessionRequest()),
                 "SignUpRequest": schema_to_json(SignUpSchema()),
+                "PersonRequest": schema_to_json(PersonSchema()),
                 "StartCaseRequest": schema_to_json(StartCaseRequest()),
                 "CompleteTaskRequest": schema_to_json(CompleteTaskRequest()),
                 **forms,
@@ -100,6 +102,13 @@ def openapi_document() -> dict:
             "/api/v1/attachments/{id}": {"get": _op("Download a file you may see", params=(_path_id("id"),),
                                                     errors=(401, 404))},
             "/api/v1/cranes": {"get": _op("Cranes visible to the user", params=PAGING, errors=(401, 422))},
+            "/api/v1/personnel": {
+                "get": _op("Personnel visible to the user (ID numbers masked)", params=PAGING, errors=(401, 422)),
+                "post": _op("Register a person of your (approved) enterprise with certificates",
+                            body={"$ref": "#/components/schemas/PersonRequest"}, ok="201", errors=(401, 403, 422)),
+            },
+            "/api/v1/personnel/{id}": {"get": _op("A person with certificates", params=(_path_id("id"),),
+                                                  errors=(401, 404))},
             "/api/v1/cranes/{id}": {"get": _op("A crane record with its cases", params=(_path_id("id"),),
                                                errors=(401, 404))},
         },

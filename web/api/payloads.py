@@ -1,5 +1,6 @@
 """JSON shapes of the API's answers."""
 from engine.domain.regions import get_region
+from engine.domain.resident_id import mask_resident_id
 from forms import current_locale
 
 
@@ -74,3 +75,13 @@ def crane_json(crane) -> dict:
 def attachment_json(att) -> dict:
     return {"id": att.id, "sha256": att.sha256, "size": att.size, "content_type": att.content_type,
             "name": att.original_name}
+
+
+def person_json(person) -> dict:
+    return {
+        "id": person.id, "enterprise_id": person.enterprise_id, "name": person.name,
+        "id_number": mask_resident_id(person.id_number),
+        "certificates": [{"id": c.id, "kind": c.kind, "category": c.category, "number": c.number,
+                          "issuer": c.issuer, "issued_on": _iso(c.issued_on), "valid_until": _iso(c.valid_until)}
+                         for c in person.certificates],
+    }

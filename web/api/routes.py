@@ -3,17 +3,18 @@ from flask import current_app, g, jsonify, request, send_file
 from marshmallow import ValidationError
 
 from engine.errors import InvalidInput
-from engine.services import attachments, cases, cranes, enterprise_filing, inbox, prefill
+from engine.services import attachments, cases, cranes, enterprise_filing, inbox, personnel, prefill
 from engine.services.accounts import authenticate, issue_token
 from forms import form_json_schema, t
 from forms.api import CompleteTaskRequest, ListQuery, SessionRequest, StartCaseRequest, TaskQuery
 from forms.enterprise import SignUpSchema
+from forms.personnel import PersonSchema
 
 from ..transactions import write
 from ..extensions import db
 from ..security import login_required
 from . import bp
-from .payloads import attachment_json, case_json, crane_json, task_json, user_json
+from .payloads import attachment_json, case_json, crane_json, person_json, task_json, user_json
 
 
 def _load(schema_cls, source):
@@ -161,3 +162,26 @@ def get_crane(crane_id: int):
     out = crane_json(crane)
     out["cases"] = [case_json(c) for c in cranes.crane_cases(db.session, user=g.user, crane=crane)]
     return jsonify(out)
+
+
+@bp.get("/v1/personnel")
+@login_required
+def list_personnel():
+    q = _query(ListQuery)
+    rows, total = personnel.list_personnel(db.session, user=g.user, page=q["page"], per_page=q["per_page"])
+    return jsonify({"items": [person_json(p) for p in rows], "total": total, "page": q["page"]})
+
+
+@bp.post("/v1/personnel")
+@login_required
+def add_person():
+    body = _load(PersonSchema, _json_body())
+    with write() as s:
+        payload = person_json(personnel.add_person(s, actor=g.user, data=body))
+    return jsonify(payload), 201
+
+
+@bp.get("/v1/personnel/<int:person_id>")
+@login_required
+def get_person(person_id: int):
+    return jsonify(person_json(personnel.get_person(db.session, user=g.user, person_id=person_id)))
