@@ -3,6 +3,7 @@ from functools import lru_cache
 
 from marshmallow import Schema, ValidationError
 
+from .cancellation import CancellationRequestSchema, DecisionReviewSchema
 from .crane import CraneFilingSchema
 from .enterprise import EnterpriseFilingSchema
 from .jsonschema import schema_to_json
@@ -13,6 +14,8 @@ FORMS: dict[str, type[Schema]] = {
     "crane_filing": CraneFilingSchema,
     "filing_review": ReviewDecisionSchema,
     "enterprise_filing": EnterpriseFilingSchema,
+    "cancellation_request": CancellationRequestSchema,
+    "decision_review": DecisionReviewSchema,
 }
 
 

@@ -1,7 +1,7 @@
 """Current data for a task's form: the record the case already holds, so corrections start filled in."""
 from sqlalchemy.orm import Session
 
-from engine.db import Crane, HumanTask, ProcessInstance
+from engine.db import Crane, FilingSubmission, HumanTask, ProcessInstance
 
 from .cranes import filing_form_data
 from .enterprise_filing import enterprise_form_data
@@ -16,4 +16,7 @@ def task_form_data(session: Session, task: HumanTask) -> dict:
         crane = session.get(Crane, instance.subject_id)
         if crane is not None:
             return filing_form_data(crane)
+    submission = session.get(FilingSubmission, instance.id)
+    if submission is not None and submission.form_key == task.form_key:
+        return dict(submission.data)  # what the applicant last submitted in this case
     return {}

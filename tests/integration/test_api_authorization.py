@@ -155,7 +155,7 @@ def test_lists_show_only_what_the_user_may_see(api, wuhan_filing, username):
 def test_only_owner_enterprises_may_start_a_crane_filing(api, world, username):
     keys = {p["key"] for p in api(username).get("/api/v1/processes").get_json()["items"]}
     enterprise = username.endswith(("_wuhan", "_yichang")) and not username.startswith("reg_")
-    expected = ({"crane_registration"} if username in OWNERS else set()) | (
+    expected = ({"crane_registration", "record_cancellation"} if username in OWNERS else set()) | (
         {"enterprise_filing"} if enterprise else set())  # every enterprise may file (or amend) itself
     assert keys == expected
 

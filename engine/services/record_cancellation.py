@@ -1,0 +1,80 @@
+"""Record cancellation / transfer (备案注销): the operators of record_cancellation.bpmn.
+
+Allowed only from the states the lifecycle permits (an idle, filed crane); on approval the crane
+is cancelled and its identity freed, so after a transfer the new owner can file it anew.
+"""
+from sqlalchemy import select
+
+from engine.bpmn.runtime import OperatorCall
+from engine.db import Crane, FilingSubmission, ProcessInstance
+from engine.domain import lifecycle
+from engine.errors import Conflict, InvalidInput
+from forms import current_locale, t
+from forms.cancellation import REASON_LABELS, CancellationRequestSchema
+
+from . import audit
+from .attachments import check_documents_owned, link_to_case
+from .operators import operator
+
+REQUEST_FIELDS = tuple(CancellationRequestSchema().fields)
+
+
+def _message(code: str) -> str:
+    zh, en = lifecycle.REFUSAL_MESSAGES[code]
+    return zh if current_locale.get().startswith("zh") else en
+
+
+@operator("record_cancellation.submit")
+def submit(call: OperatorCall) -> dict:
+    ctx, data = call.context, call.data
+    request = {name: data.pop(name) for name in REQUEST_FIELDS if name in data}
+    crane = ctx.session.get(Crane, request["crane_id"])
+    if crane is None or crane.owner_enterprise_id != ctx.instance.applicant_enterprise_id:
+        raise InvalidInput({"crane_id": [t("crane_not_yours")]})
+    problem = lifecycle.refusal(lifecycle.RECORD_CANCELLATION, lifecycle.CraneFacts(state=crane.status))
+    if problem:
+        raise InvalidInput({"crane_id": [_message(problem)]})
+    other = ctx.session.scalar(select(ProcessInstance.id).where(
+        ProcessInstance.process_key == "record_cancellation", ProcessInstance.status == "running",
+        ProcessInstance.subject_type == "crane", ProcessInstance.subject_id == crane.id,
+        ProcessInstance.id != ctx.instance.id))
+    if other is not None:
+        raise Conflict(t("cancellation_running"))
+    documents = request.get("documents") or {}
+    check_documents_owned(ctx.session, crane.owner_enterprise_id, documents)
+    link_to_case(ctx.session, ctx.instance.id, documents)
+    submission = ctx.session.get(FilingSubmission, ctx.instance.id)
+    if submission is None:
+        submission = FilingSubmission(instance_id=ctx.instance.id, form_key="cancellation_request", data={})
+        ctx.session.add(submission)
+    submission.data, submission.submitted_at = request, ctx.now
+    submission.submitted_by_id = ctx.actor.id if ctx.actor else None
+    ctx.instance.subject_type, ctx.instance.subject_id = "crane", crane.id
+    ctx.instance.title = f"备案注销（{REASON_LABELS[request['reason']][0]}）：{crane.record_number}"
+    data["crane_id"] = crane.id
+    return {"crane_id": crane.id}
+
+
+@operator("record_cancellation.approve")
+def approve(call: OperatorCall) -> dict:
+    ctx = call.context
+    crane = ctx.session.get(Crane, ctx.instance.subject_id)
+    request = ctx.session.get(FilingSubmission, ctx.instance.id).data
+    crane.status = lifecycle.next_state(lifecycle.RECORD_CANCELLATION, lifecycle.APPROVED, crane.status)
+    crane.identity_key = None  # the same crane may be filed again (by the transferee)
+    ctx.instance.outcome = "approved"
+    audit.record(ctx.session, action="cancelled", instance=ctx.instance, actor=ctx.actor,
+                 to_state=crane.status, reason=request["reason"],
+                 transferee_uscc=request.get("transferee_uscc"), transferee_name=request.get("transferee_name"))
+    return {"crane_id": crane.id, "status": crane.status}
+
+
+@operator("record_cancellation.return_for_correction")
+def return_for_correction(call: OperatorCall) -> dict:
+    return {"reason": call.data.get("reason", "")}
+
+
+@operator("record_cancellation.reject")
+def reject(call: OperatorCall) -> dict:
+    call.context.instance.outcome = "rejected"
+    return {"reason": call.data.get("reason", "")}
