@@ -5,6 +5,7 @@ from engine.domain.cranes import CRANE_TYPES
 from engine.domain.regions import get_region
 from engine.services.settings import CHINA_TZ
 from forms import current_locale
+from engine.domain.resident_id import mask_resident_id
 from forms.messages import document_name
 
 STATUS_LABELS = {
@@ -78,7 +79,7 @@ def plain_number(value) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         dt=local_datetime, date=lambda v: local_datetime(v, with_time=False), region=region_name,
-        number=plain_number, region_path=region_path, crane_type=crane_type_name, doc_name=document_name,
+        number=plain_number, masked_id=mask_resident_id, region_path=region_path, crane_type=crane_type_name, doc_name=document_name,
         status=lambda v: _pick(STATUS_LABELS, v), action=lambda v: _pick(ACTION_LABELS, v),
         decision=lambda v: _pick(DECISION_LABELS, v), level=lambda v: _pick(LEVEL_LABELS, v),
     )
