@@ -1,4 +1,6 @@
 """Who may see and act on what: role AND scope (enterprise, region), as rows and as SQL filters."""
+from functools import lru_cache
+
 from sqlalchemy import and_, false, true
 
 from engine.db import Crane, HumanTask, ProcessInstance, User
@@ -74,9 +76,15 @@ def can_see_crane(user: User, crane: Crane) -> bool:
     return False
 
 
+@lru_cache(maxsize=256)
+def jurisdiction_codes(region_code: str | None) -> tuple[str, ...]:
+    """Every region code within a regulator's region (itself included)."""
+    return tuple(r.code for r in all_regions() if region_code and is_within(r.code, region_code))
+
+
 def region_codes_filter(user: User, column):
     """Restrict a region-code column to the regulator's jurisdiction."""
-    codes = [r.code for r in all_regions() if is_within(r.code, user.region_code)]
+    codes = jurisdiction_codes(user.region_code)
     return column.in_(codes) if codes else false()
 
 

@@ -9,8 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.bpmn.runtime import OperatorCall
-from engine.db import (Enterprise, EnterpriseDocument, EnterpriseRole, EnterpriseStaff, FilingSubmission,
-                       ProcessInstance, User)
+from engine.db import Enterprise, EnterpriseDocument, EnterpriseRole, EnterpriseStaff, ProcessInstance, User
 from engine.errors import Conflict, InvalidInput
 from forms import t
 from forms.enterprise import EnterpriseFilingSchema
@@ -18,6 +17,7 @@ from forms.enterprise import EnterpriseFilingSchema
 from .accounts import hash_password
 from .attachments import check_documents_owned, link_to_case
 from .operators import operator
+from .submissions import another_running_case, keep_submission, submitted_data
 
 FILING_FIELDS = tuple(EnterpriseFilingSchema().fields)
 DATE_FIELDS = ("qualification_valid_until", "safety_licence_valid_until")
@@ -60,17 +60,9 @@ def submit(call: OperatorCall) -> dict:
         raise InvalidInput({"uscc": [t("uscc_mismatch")]})
     check_documents_owned(ctx.session, enterprise.id, filing["documents"])
     link_to_case(ctx.session, ctx.instance.id, filing["documents"])
-    other = ctx.session.scalar(select(ProcessInstance.id).where(
-        ProcessInstance.process_key == "enterprise_filing", ProcessInstance.status == "running",
-        ProcessInstance.applicant_enterprise_id == enterprise.id, ProcessInstance.id != ctx.instance.id))
-    if other is not None:
+    if another_running_case(ctx, "enterprise_filing", ProcessInstance.applicant_enterprise_id == enterprise.id):
         raise Conflict("an enterprise filing of this enterprise is already under review")
-    submission = ctx.session.get(FilingSubmission, ctx.instance.id)
-    if submission is None:
-        submission = FilingSubmission(instance_id=ctx.instance.id, form_key="enterprise_filing", data={})
-        ctx.session.add(submission)
-    submission.data, submission.submitted_at = filing, ctx.now
-    submission.submitted_by_id = ctx.actor.id if ctx.actor else None
+    keep_submission(ctx, "enterprise_filing", filing)
     if enterprise.status != "approved":
         enterprise.status = "pending"
     change = "变更" if enterprise.status == "approved" else ""
@@ -84,7 +76,7 @@ def submit(call: OperatorCall) -> dict:
 def approve(call: OperatorCall) -> dict:
     ctx = call.context
     enterprise = _enterprise(call)
-    filing = dict(ctx.session.get(FilingSubmission, ctx.instance.id).data)
+    filing = submitted_data(ctx.session, ctx.instance.id)
     for name in DATE_FIELDS:
         if filing.get(name):
             filing[name] = date.fromisoformat(filing[name])
@@ -127,10 +119,7 @@ def reject(call: OperatorCall) -> dict:
 
 
 def enterprise_form_data(session, instance: ProcessInstance) -> dict:
-    """The filing as last submitted in this case, else the enterprise's current record."""
-    submission = session.get(FilingSubmission, instance.id)
-    if submission is not None:
-        return dict(submission.data)
+    """The enterprise's current record as filing form data (the starting point of a change)."""
     enterprise = session.get(Enterprise, instance.applicant_enterprise_id)
     data = {name: getattr(enterprise, name) for name in COLUMNS}
     data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items() if v is not None}

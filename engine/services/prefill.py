@@ -10,13 +10,13 @@ from .enterprise_filing import enterprise_form_data
 def task_form_data(session: Session, task: HumanTask) -> dict:
     """Current data to show in a task's form (pre-filled where the case already holds a record)."""
     instance = session.get(ProcessInstance, task.instance_id)
+    submission = session.get(FilingSubmission, instance.id)
+    if submission is not None and submission.form_key == task.form_key:
+        return dict(submission.data)  # what the applicant last submitted in this case
     if task.form_key == "enterprise_filing":
         return enterprise_form_data(session, instance)
     if task.form_key == "crane_filing" and instance.subject_type == "crane" and instance.subject_id:
         crane = session.get(Crane, instance.subject_id)
         if crane is not None:
             return filing_form_data(crane)
-    submission = session.get(FilingSubmission, instance.id)
-    if submission is not None and submission.form_key == task.form_key:
-        return dict(submission.data)  # what the applicant last submitted in this case
     return {}

@@ -3,10 +3,9 @@
 Allowed only from the states the lifecycle permits (an idle, filed crane); on approval the crane
 is cancelled and its identity freed, so after a transfer the new owner can file it anew.
 """
-from sqlalchemy import select
 
 from engine.bpmn.runtime import OperatorCall
-from engine.db import Crane, FilingSubmission, ProcessInstance
+from engine.db import Crane, ProcessInstance
 from engine.domain import lifecycle
 from engine.errors import Conflict, InvalidInput
 from forms import current_locale, t
@@ -15,6 +14,7 @@ from forms.cancellation import REASON_LABELS, CancellationRequestSchema
 from . import audit
 from .attachments import check_documents_owned, link_to_case
 from .operators import operator
+from .submissions import another_running_case, keep_submission, submitted_data
 
 REQUEST_FIELDS = tuple(CancellationRequestSchema().fields)
 
@@ -34,21 +34,13 @@ def submit(call: OperatorCall) -> dict:
     problem = lifecycle.refusal(lifecycle.RECORD_CANCELLATION, lifecycle.CraneFacts(state=crane.status))
     if problem:
         raise InvalidInput({"crane_id": [_message(problem)]})
-    other = ctx.session.scalar(select(ProcessInstance.id).where(
-        ProcessInstance.process_key == "record_cancellation", ProcessInstance.status == "running",
-        ProcessInstance.subject_type == "crane", ProcessInstance.subject_id == crane.id,
-        ProcessInstance.id != ctx.instance.id))
-    if other is not None:
+    if another_running_case(ctx, "record_cancellation", ProcessInstance.subject_type == "crane",
+                            ProcessInstance.subject_id == crane.id):
         raise Conflict(t("cancellation_running"))
     documents = request.get("documents") or {}
     check_documents_owned(ctx.session, crane.owner_enterprise_id, documents)
     link_to_case(ctx.session, ctx.instance.id, documents)
-    submission = ctx.session.get(FilingSubmission, ctx.instance.id)
-    if submission is None:
-        submission = FilingSubmission(instance_id=ctx.instance.id, form_key="cancellation_request", data={})
-        ctx.session.add(submission)
-    submission.data, submission.submitted_at = request, ctx.now
-    submission.submitted_by_id = ctx.actor.id if ctx.actor else None
+    keep_submission(ctx, "cancellation_request", request)
     ctx.instance.subject_type, ctx.instance.subject_id = "crane", crane.id
     ctx.instance.title = f"备案注销（{REASON_LABELS[request['reason']][0]}）：{crane.record_number}"
     data["crane_id"] = crane.id
@@ -59,7 +51,7 @@ def submit(call: OperatorCall) -> dict:
 def approve(call: OperatorCall) -> dict:
     ctx = call.context
     crane = ctx.session.get(Crane, ctx.instance.subject_id)
-    request = ctx.session.get(FilingSubmission, ctx.instance.id).data
+    request = submitted_data(ctx.session, ctx.instance.id)
     crane.status = lifecycle.next_state(lifecycle.RECORD_CANCELLATION, lifecycle.APPROVED, crane.status)
     crane.identity_key = None  # the same crane may be filed again (by the transferee)
     ctx.instance.outcome = "approved"
