@@ -6,6 +6,9 @@ from marshmallow import Schema, ValidationError
 from .cancellation import CancellationRequestSchema, DecisionReviewSchema
 from .crane import CraneFilingSchema
 from .enterprise import EnterpriseFilingSchema
+from .installation import (AcceptanceSignoffSchema, InspectionReportSchema, InstallationNoticeSchema,
+                           NoticeAcknowledgementSchema, PartyReviewSchema, RectificationSchema,
+                           SelfInspectionSchema, UseRegistrationSchema)
 from .jsonschema import schema_to_json
 from .messages import current_locale, t
 from .review import ReviewDecisionSchema
@@ -16,6 +19,14 @@ FORMS: dict[str, type[Schema]] = {
     "enterprise_filing": EnterpriseFilingSchema,
     "cancellation_request": CancellationRequestSchema,
     "decision_review": DecisionReviewSchema,
+    "installation_notice": InstallationNoticeSchema,
+    "party_review": PartyReviewSchema,
+    "notice_acknowledgement": NoticeAcknowledgementSchema,
+    "self_inspection": SelfInspectionSchema,
+    "inspection_report": InspectionReportSchema,
+    "acceptance_signoff": AcceptanceSignoffSchema,
+    "rectification": RectificationSchema,
+    "use_registration": UseRegistrationSchema,
 }
 
 

@@ -36,3 +36,15 @@ def start_filing(api_client, serial="SN-0001", **overrides) -> dict:
 def open_task_id(case_json) -> int:
     (task,) = case_json["open_tasks"]
     return task["id"]
+
+
+def approved_crane(api, serial: str, **overrides) -> int:
+    """A crane filed by owner_wuhan and approved by reg_wuhan; returns its id."""
+    case = start_filing(api("owner_wuhan"), serial=serial, **overrides)
+    r = api("reg_wuhan").post(f"/api/v1/tasks/{open_task_id(case)}/complete", json={"data": {"decision": "approve"}})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return case["subject"]["id"]
+
+
+def uscc_of(api, username: str) -> str:
+    return api(username).get("/api/v1/me").get_json()["enterprise_uscc"]

@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         upload_dir=app.config["UPLOAD_DIR"],
         record_number_pattern=app.config["RECORD_NUMBER_PATTERN"],
         max_upload_bytes=app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
+        notice_lead_workdays=app.config["NOTICE_LEAD_WORKDAYS"],
     ))
     if app.config["PASSWORD_HASH_FAST"]:
         accounts.configure_hasher(time_cost=1, memory_cost=8192)

@@ -7,8 +7,11 @@ import yaml
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
 CATALOG_FILE = Path(__file__).parent / "catalog.yaml"
-SCOPES = ("applicant_enterprise", "case_region")
-REGION_SOURCES = ("applicant",)
+SCOPES = ("applicant_enterprise", "case_party", "case_region")
+# applicant: the applicant enterprise's registered region; project: the region of the project the
+# case is about (set by the procedure when the submission names it).
+REGION_SOURCES = ("applicant", "project")
+PARTIES = ("owner", "installer", "user", "supervisor", "inspector")
 LEVELS = ("province", "city", "county")
 
 
@@ -21,6 +24,7 @@ class LaneRule:
     role: str
     scope: str
     levels: tuple[str, ...] = LEVELS
+    party: str | None = None  # for scope case_party: which named party of the case
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class ProcessEntry:
     region: str
     lanes: dict[str, LaneRule]
     tasks: dict[str, dict] = field(default_factory=dict)
+    # Fields of the first submission the model needs before its first user task (e.g. crane_id).
+    start_fields: tuple[str, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -52,7 +58,10 @@ def _lane(name: str, raw: dict) -> LaneRule:
     levels = tuple(raw.get("levels", LEVELS))
     if not set(levels) <= set(LEVELS):
         raise CatalogError(f"lane {name!r}: unknown regulator level in {levels}")
-    return LaneRule(role=raw["role"], scope=scope, levels=levels)
+    party = raw.get("party")
+    if (scope == "case_party") != (party is not None) or (party is not None and party not in PARTIES):
+        raise CatalogError(f"lane {name!r}: scope case_party needs a party from {PARTIES}, other scopes none")
+    return LaneRule(role=raw["role"], scope=scope, levels=levels, party=party)
 
 
 def parse_catalog(raw: dict) -> dict[str, ProcessEntry]:
@@ -64,7 +73,7 @@ def parse_catalog(raw: dict) -> dict[str, ProcessEntry]:
             key=key, file=p["file"], names=p.get("name", {}), starter=p["starter"],
             subject=p.get("subject"), region=p.get("region", "applicant"),
             lanes={name: _lane(name, lane) for name, lane in (p.get("lanes") or {}).items()},
-            tasks=p.get("tasks") or {},
+            tasks=p.get("tasks") or {}, start_fields=tuple(p.get("start_fields") or ()),
         )
     return entries
 

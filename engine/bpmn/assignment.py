@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db import HumanTask, ProcessInstance, utcnow
+from engine.db import CaseParty, HumanTask, ProcessInstance, utcnow
 from engine.domain.regions import prefecture_of, province_of
 
 from .runtime import ready_human_tasks
@@ -17,9 +17,20 @@ def form_key_of(task_spec) -> str:
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get("formKey", "")
 
 
-def scope_columns(rule, instance: ProcessInstance) -> dict:
+def case_parties(session: Session, instance: ProcessInstance) -> dict[str, int]:
+    """The case's named parties (party → enterprise id)."""
+    return dict(session.execute(select(CaseParty.party, CaseParty.enterprise_id)
+                                .where(CaseParty.instance_id == instance.id)).all())
+
+
+def scope_columns(rule, instance: ProcessInstance, parties: dict[str, int] | None = None) -> dict:
     if rule.scope == "applicant_enterprise":
         return {"enterprise_id": instance.applicant_enterprise_id, "levels": ""}
+    if rule.scope == "case_party":
+        enterprise_id = (parties or {}).get(rule.party)
+        if enterprise_id is None:
+            raise LookupError(f"the case names no {rule.party!r} party for this task")
+        return {"enterprise_id": enterprise_id, "levels": ""}
     code = instance.region_code
     city = prefecture_of(code) if code else None
     province = province_of(code) if code else None
@@ -49,18 +60,21 @@ def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_fo
             row.completed_at = now
     known = {row.task_guid for row in open_rows}
     still_open = [row for row in open_rows if row.task_guid in ready]
-    created = []
+    created, parties = [], None
     for guid, task in ready.items():
         if guid in known:
             continue
         spec = task.task_spec
         rule = entry.lanes[spec.lane]
+        if rule.scope == "case_party" and parties is None:
+            session.flush()  # parties named by an operator in this transaction
+            parties = case_parties(session, instance)
         row = HumanTask(
             instance_id=instance.id, task_guid=guid, task_name=spec.bpmn_id,
             title=spec.bpmn_name or spec.bpmn_id, form_key=form_key_of(spec), lane=spec.lane,
             role=rule.role, process_key=instance.process_key, case_title=instance.title,
             status="open", created_at=now, due_at=due_for(spec.bpmn_id, now),
-            **scope_columns(rule, instance),
+            **scope_columns(rule, instance, parties),
         )
         session.add(row)
         created.append(row)

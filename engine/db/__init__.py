@@ -7,10 +7,12 @@ from .cases import AuditEvent, CaseAttachment, FilingSubmission, HumanTask, Proc
 from .attachments import Attachment
 from .cranes import Crane, CraneDocument, RecordNumberSequence
 from .personnel import Certificate, Person
+from .projects import CaseParty, CaseRecord, Project
 
 __all__ = [
     "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseDocument", "EnterpriseRole", "EnterpriseStaff",
     "CaseAttachment", "FilingSubmission", "User",
     "ProcessDefinition", "ProcessInstance", "HumanTask", "AuditEvent", "Attachment",
     "Crane", "CraneDocument", "RecordNumberSequence", "Certificate", "Person",
+    "CaseParty", "CaseRecord", "Project",
 ]

@@ -41,10 +41,17 @@ class Crane(Base):
     identity_key: Mapped[str | None] = mapped_column(String(400), unique=True)
     filing_region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The site the crane stands on, from installation notice to dismantling.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
+    installed_by_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    accepted_on: Mapped[date | None] = mapped_column(Date)
+    use_registration_no: Mapped[str | None] = mapped_column(String(40), unique=True)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    owner = relationship("Enterprise", lazy="joined")
+    owner = relationship("Enterprise", lazy="joined", foreign_keys=[owner_enterprise_id])
+    project = relationship("Project")
     documents: Mapped[list["CraneDocument"]] = relationship(
         back_populates="crane", cascade="all, delete-orphan", lazy="selectin"
     )

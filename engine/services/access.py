@@ -1,9 +1,9 @@
 """Who may see and act on what: role AND scope (enterprise, region), as rows and as SQL filters."""
 from functools import lru_cache
 
-from sqlalchemy import and_, false, true
+from sqlalchemy import and_, exists, false, or_, select, true
 
-from engine.db import Crane, HumanTask, ProcessInstance, User
+from engine.db import CaseParty, Crane, HumanTask, ProcessInstance, Project, User
 from engine.domain.regions import all_regions, is_within
 
 
@@ -56,23 +56,48 @@ def inbox_filter(user: User):
     return false()
 
 
-def can_see_case(user: User, instance: ProcessInstance) -> bool:
+def _party_of_case(enterprise_id):
+    return exists().where(CaseParty.instance_id == ProcessInstance.id, CaseParty.enterprise_id == enterprise_id)
+
+
+def can_see_case(user: User, instance: ProcessInstance, session=None) -> bool:
+    """Enterprises see cases they started or are named in (the latter needs `session`)."""
     if user.kind == "admin":
         return True
     if user.kind == "enterprise":
-        return instance.applicant_enterprise_id == user.enterprise_id
+        if user.enterprise_id is None:
+            return False
+        if instance.applicant_enterprise_id == user.enterprise_id:
+            return True
+        return session is not None and session.scalar(select(CaseParty.party).where(
+            CaseParty.instance_id == instance.id, CaseParty.enterprise_id == user.enterprise_id).limit(1)) is not None
     if user.kind == "regulator":
         return in_jurisdiction(user, instance.region_code)
     return False
 
 
-def can_see_crane(user: User, crane: Crane) -> bool:
+def _cranes_in_cases_of(enterprise_id):
+    """Ids of cranes that cases the enterprise started or is named in are about."""
+    return select(ProcessInstance.subject_id).where(
+        ProcessInstance.subject_type == "crane",
+        or_(ProcessInstance.applicant_enterprise_id == enterprise_id, _party_of_case(enterprise_id)))
+
+
+def can_see_crane(user: User, crane: Crane, session=None) -> bool:
+    """Owners see their cranes; other enterprises those their cases are about; regulators those
+    filed in, or standing on a project in, their jurisdiction (`session` needed for the latter two)."""
     if user.kind == "admin":
         return True
     if user.kind == "enterprise":
-        return crane.owner_enterprise_id == user.enterprise_id
+        if crane.owner_enterprise_id == user.enterprise_id:
+            return True
+        return session is not None and user.enterprise_id is not None and session.scalar(
+            _cranes_in_cases_of(user.enterprise_id).where(ProcessInstance.subject_id == crane.id).limit(1)) is not None
     if user.kind == "regulator":
-        return in_jurisdiction(user, crane.filing_region_code)
+        if in_jurisdiction(user, crane.filing_region_code):
+            return True
+        return session is not None and crane.project_id is not None and in_jurisdiction(
+            user, session.get(Project, crane.project_id).region_code)
     return False
 
 
@@ -92,7 +117,7 @@ def case_filter(user: User):
     if user.kind == "admin":
         return true()
     if user.kind == "enterprise":
-        return ProcessInstance.applicant_enterprise_id == user.enterprise_id
+        return or_(ProcessInstance.applicant_enterprise_id == user.enterprise_id, _party_of_case(user.enterprise_id))
     if user.kind == "regulator":
         return region_codes_filter(user, ProcessInstance.region_code)
     return false()
@@ -102,8 +127,10 @@ def crane_filter(user: User):
     if user.kind == "admin":
         return true()
     if user.kind == "enterprise":
-        return Crane.owner_enterprise_id == user.enterprise_id
+        return or_(Crane.owner_enterprise_id == user.enterprise_id,
+                   Crane.id.in_(_cranes_in_cases_of(user.enterprise_id)))
     if user.kind == "regulator":
-        return region_codes_filter(user, Crane.filing_region_code)
+        return or_(region_codes_filter(user, Crane.filing_region_code),
+                   Crane.project_id.in_(select(Project.id).where(region_codes_filter(user, Project.region_code))))
     return false()
 

@@ -78,19 +78,21 @@ def store_upload(session: Session, *, actor: User, filename: str, stream: Binary
 
 
 def can_read_attachment(session: Session, user: User, attachment: Attachment) -> bool:
-    """Owners read their own files; regulators and admins read files attached to cases they see."""
+    """Owners read their own files; others read files of the cranes and cases they may see (the
+    parties of an installation notice read the installer's package and the crane's papers)."""
     if user.kind == "admin":
         return True
-    if user.kind == "enterprise":
-        return attachment.enterprise_id is not None and attachment.enterprise_id == user.enterprise_id
+    if user.kind == "enterprise" and attachment.enterprise_id is not None \
+            and attachment.enterprise_id == user.enterprise_id:
+        return True
     cranes = session.scalars(select(Crane).join(CraneDocument)
                              .where(CraneDocument.attachment_id == attachment.id))
-    if any(can_see_crane(user, c) for c in cranes):
+    if any(can_see_crane(user, c, session) for c in cranes):
         return True
     cases = session.scalars(select(ProcessInstance).join(
         CaseAttachment, CaseAttachment.instance_id == ProcessInstance.id)
         .where(CaseAttachment.attachment_id == attachment.id))
-    return any(can_see_case(user, c) for c in cases)
+    return any(can_see_case(user, c, session) for c in cases)
 
 
 def link_to_case(session: Session, instance_id: int, documents: dict) -> None:

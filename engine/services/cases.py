@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from engine.bpmn import store
 from engine.bpmn.assignment import due_at_from_workdays, form_key_of, project_tasks
 from engine.bpmn.runtime import SafeScriptEngine, complete_human_task, new_workflow, ready_human_tasks
-from engine.db import AuditEvent, HumanTask, ProcessInstance, User, utcnow
+from engine.db import AuditEvent, CaseRecord, HumanTask, ProcessInstance, User, utcnow
 from engine.errors import Conflict, CraneFlowError, InvalidInput, NotFound, NotPermitted
 from forms import dump_form, load_form, t
 from workflows.catalog import get_entry, load_catalog
@@ -67,6 +67,13 @@ def validate_form(form_key: str, data) -> dict:
     return dump_form(form_key, cleaned)
 
 
+def record_step(session, instance, task_name: str, rule, enterprise_id, actor, cleaned: dict) -> None:
+    """Keep what a step submitted: the case's timeline, and what later steps' outcomes read."""
+    party = rule.party or ("applicant" if rule.scope == "applicant_enterprise" else rule.role)
+    session.add(CaseRecord(instance_id=instance.id, step=task_name, party=party, enterprise_id=enterprise_id,
+                           data=cleaned, recorded_by_id=actor.id, recorded_at=utcnow()))
+
+
 def save_and_project(session, instance, wf, entry, new_case: bool = False) -> list[HumanTask]:
     if instance.business_key is None:  # set here so the first save writes it in the same UPDATE
         instance.business_key = f"{instance.started_at.astimezone(CHINA_TZ):%Y%m%d}{instance.id:06d}"
@@ -75,8 +82,38 @@ def save_and_project(session, instance, wf, entry, new_case: bool = False) -> li
     return project_tasks(session, instance, wf, entry, _due_for(entry), new_case=new_case)
 
 
-def start_case(session: Session, *, actor: User, process_key: str, data: dict | None = None):
-    """Start a case; `data`, when given, is the starter's submission of the first task."""
+def _new_instance(session, entry, *, applicant_enterprise_id, region_code, started_by_id) -> ProcessInstance:
+    definition = latest_definition(session, entry.key)
+    instance = ProcessInstance(
+        definition=definition, process_key=entry.key, status="running", title=entry.name("zh_CN"),
+        applicant_enterprise_id=applicant_enterprise_id, region_code=region_code,
+        started_by_id=started_by_id, serializer_version=store.SERIALIZER_VERSION, version=0, state={},
+    )
+    session.add(instance)
+    session.flush()
+    return instance
+
+
+def open_follow_up_case(session: Session, *, process_key: str, applicant_enterprise_id: int, region_code: str,
+                        start_data: dict, actor: User | None, cause: ProcessInstance) -> ProcessInstance:
+    """Start a case for another party as the consequence of `cause` (e.g. use registration after
+    acceptance), in the same transaction."""
+    entry = get_entry(process_key)
+    instance = _new_instance(session, entry, applicant_enterprise_id=applicant_enterprise_id,
+                             region_code=region_code, started_by_id=None)
+    wf = new_workflow(parsed_definition(instance.definition), transition_engine(session, instance, actor),
+                      start_data)
+    created = save_and_project(session, instance, wf, entry, new_case=True)
+    audit.record(session, action="start", actor=actor, instance=instance, to_state=_names(created),
+                 definition_version=instance.definition.version, cause_case=cause.id)
+    return instance
+
+
+def start_case(session: Session, *, actor: User, process_key: str, data: dict | None = None,
+               start_data: dict | None = None):
+    """Start a case; `data`, when given, is the starter's submission of the first task.
+
+    The model receives its catalog `start_fields` (e.g. the crane) from `start_data` or `data`."""
     entry = get_entry(process_key)
     if entry is None:
         raise NotFound(t("process_unknown"))
@@ -84,18 +121,15 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
         if actor.kind == "enterprise" and actor.enterprise and actor.enterprise.status != "approved":
             raise NotPermitted(t("enterprise_not_approved"))
         raise NotPermitted("not permitted to start this process")
-    definition = latest_definition(session, process_key)
     enterprise = actor.enterprise
-    instance = ProcessInstance(
-        definition=definition, process_key=process_key, status="running",
-        title=entry.name("zh_CN"), applicant_enterprise_id=enterprise.id if enterprise else None,
-        region_code=enterprise.region_code if enterprise else actor.region_code,
-        started_by_id=actor.id, serializer_version=store.SERIALIZER_VERSION, version=0, state={},
-    )
-    session.add(instance)
-    session.flush()
+    instance = _new_instance(session, entry, applicant_enterprise_id=enterprise.id if enterprise else None,
+                             region_code=enterprise.region_code if enterprise else actor.region_code,
+                             started_by_id=actor.id)
+    definition = instance.definition
     parsed = parsed_definition(definition)
-    wf = run_engine(lambda: new_workflow(parsed, transition_engine(session, instance, actor), {}))
+    given = {**(start_data or {}), **(data if isinstance(data, dict) else {})}
+    start_data = {name: given[name] for name in entry.start_fields if name in given}
+    wf = run_engine(lambda: new_workflow(parsed, transition_engine(session, instance, actor), start_data))
     if not data:
         created = save_and_project(session, instance, wf, entry, new_case=True)
         audit.record(session, action="start", actor=actor, instance=instance, to_state=_names(created),
@@ -109,6 +143,8 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
     if first is None:
         raise InvalidInput({"data": ["no task of yours to submit this data to"]})
     cleaned = validate_form(form_key_of(first.task_spec), data)
+    record_step(session, instance, first.task_spec.bpmn_id, entry.lanes[first.task_spec.lane],
+                instance.applicant_enterprise_id, actor, cleaned)
     run_engine(lambda: complete_human_task(wf, str(first.id), cleaned))
     created = save_and_project(session, instance, wf, entry, new_case=True)
     audit.record(session, action="start", actor=actor, instance=instance, to_state=first.task_spec.name,
@@ -142,6 +178,7 @@ def complete_task(session: Session, *, actor: User, task_id: int, data) -> Proce
 def _complete(session, instance, task, actor, cleaned, entry):
     engine = transition_engine(session, instance, actor)
     wf = store.load_workflow(instance, parsed_definition(instance.definition), engine)
+    record_step(session, instance, task.task_name, entry.lanes[task.lane], task.enterprise_id, actor, cleaned)
     run_engine(lambda: complete_human_task(wf, task.task_guid, cleaned))
     task.status, task.completed_at, task.completed_by_id = "completed", utcnow(), actor.id
     created = save_and_project(session, instance, wf, entry)
@@ -153,7 +190,7 @@ def _complete(session, instance, task, actor, cleaned, entry):
 
 def get_case(session: Session, *, actor: User, case_id: int) -> ProcessInstance:
     instance = session.get(ProcessInstance, case_id)
-    if instance is None or not can_see_case(actor, instance):
+    if instance is None or not can_see_case(actor, instance, session):
         raise NotFound("case not found")
     return instance
 
@@ -191,7 +228,7 @@ def get_task(session: Session, *, actor: User, task_id: int) -> HumanTask:
         raise NotFound("task not found")
     if not can_act_on(actor, task):
         instance = session.get(ProcessInstance, task.instance_id)
-        if not can_see_case(actor, instance):
+        if not can_see_case(actor, instance, session):
             raise NotFound("task not found")
     return task
 

@@ -16,9 +16,9 @@ from forms.crane import CraneFilingSchema
 
 from workflows.catalog import get_entry
 
-from . import audit
 from .attachments import check_documents_owned
 from .operators import operator
+from .submissions import mark_overdue
 from .record_numbers import issue_record_number
 from .settings import CHINA_TZ, get_settings
 
@@ -117,10 +117,7 @@ def return_for_correction(call: OperatorCall) -> dict:
 @operator("crane_filing.flag_overdue")
 def flag_overdue(call: OperatorCall) -> dict:
     ctx = call.context
-    ctx.instance.overdue_since = ctx.instance.overdue_since or ctx.now
-    audit.record(ctx.session, action="overdue", instance=ctx.instance, task_name="review_filing",
-                 to_state="overdue")
-    return {"overdue_since": ctx.instance.overdue_since.isoformat()}
+    return mark_overdue(ctx, "review_filing")
 
 
 @operator("crane_filing.reject")

@@ -21,7 +21,7 @@ def list_cranes(session: Session, *, user: User, status: str | None = None, page
 
 def get_crane(session: Session, *, user: User, crane_id: int) -> Crane:
     crane = session.get(Crane, crane_id)
-    if crane is None or not can_see_crane(user, crane):
+    if crane is None or not can_see_crane(user, crane, session):
         raise NotFound("crane not found")
     return crane
 
@@ -30,7 +30,7 @@ def crane_cases(session: Session, *, user: User, crane: Crane) -> list[ProcessIn
     rows = session.scalars(select(ProcessInstance).where(
         ProcessInstance.subject_type == "crane", ProcessInstance.subject_id == crane.id)
         .order_by(ProcessInstance.id.desc())).all()
-    return [r for r in rows if can_see_case(user, r)]
+    return [r for r in rows if can_see_case(user, r, session)]
 
 
 def filing_form_data(crane: Crane) -> dict:

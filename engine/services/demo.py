@@ -1,4 +1,6 @@
 """Demo enterprises and accounts for the embedded default (`make run`); never used in production."""
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +21,15 @@ DEMO_ENTERPRISES = {
     "installer_wuhan": ("420111", "MA4KX2B02", "湖北华安起重设备安装工程有限公司", "420111", ("installer",), False),
     "contractor_wuhan": ("420102", "177685012", "武汉城建工程总承包有限公司", "420102", ("user",), False),
     "owner_yichang": ("420502", "MA48Y3C03", "宜昌三峡起重机械租赁有限公司", "420502", ("owner",), False),
+    "supervisor_wuhan": ("420103", "MA4KX4D04", "武汉江城建设监理有限公司", "420103", ("supervisor",), False),
+    "inspector_wuhan": ("420104", "MA4KX5E05", "湖北特检建筑机械检测有限公司", "420104", ("inspector",), False),
 }
+# The installer's 资质 and 安全生产许可证, so the demo installer can lodge notices.
+INSTALLER_PAPERS = {"installer_wuhan": dict(
+    qualification_no="D242012345", qualification_category="起重设备安装工程专业承包",
+    qualification_grade="二级", qualification_valid_until=date(2029, 12, 31),
+    safety_licence_no="(鄂)JZ安许证字〔2025〕001234", safety_licence_valid_until=date(2028, 6, 30),
+    technical_lead="孙建国")}
 
 # (username, display name, kind, enterprise key, regulator level, region)
 DEMO_ACCOUNTS = (
@@ -28,6 +38,8 @@ DEMO_ACCOUNTS = (
     ("installer_wuhan", "李强（安装部）", "enterprise", "installer_wuhan", None, None),
     ("contractor_wuhan", "王芳（项目部）", "enterprise", "contractor_wuhan", None, None),
     ("owner_yichang", "刘洋（设备部）", "enterprise", "owner_yichang", None, None),
+    ("supervisor_wuhan", "吴刚（总监办）", "enterprise", "supervisor_wuhan", None, None),
+    ("inspector_wuhan", "郑丽（检测部）", "enterprise", "inspector_wuhan", None, None),
     ("reg_wuhan", "陈静（武汉市建设工程安全监督站）", "regulator", None, "city", "420100"),
     ("reg_yichang", "赵磊（宜昌市建设工程安全监督站）", "regulator", None, "city", "420500"),
     ("reg_province", "周敏（湖北省住房和城乡建设厅）", "regulator", None, "province", "420000"),
@@ -42,7 +54,8 @@ def seed_demo_data(session: Session, *, password: str) -> int:
         ent = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
         if ent is None:
             ent = Enterprise(name=name, uscc=uscc, region_code=region, status="approved",
-                             integrated=integrated, role_rows=[EnterpriseRole(role=r) for r in roles])
+                             integrated=integrated, role_rows=[EnterpriseRole(role=r) for r in roles],
+                             **INSTALLER_PAPERS.get(key, {}))
             session.add(ent)
         enterprises[key] = ent
     session.flush()

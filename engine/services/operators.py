@@ -24,4 +24,5 @@ def all_operators() -> dict[str, Operator]:
 
 def _load_procedures() -> None:
     # Procedure modules register their operators on import.
-    from . import crane_filing, enterprise_filing, record_cancellation  # noqa: F401
+    from . import (crane_filing, enterprise_filing, installation, record_cancellation,  # noqa: F401
+                   use_registration)

@@ -8,20 +8,17 @@ from engine.bpmn.runtime import OperatorCall
 from engine.db import Crane, ProcessInstance
 from engine.domain import lifecycle
 from engine.errors import Conflict, InvalidInput
-from forms import current_locale, t
+from forms import t
 from forms.cancellation import REASON_LABELS, CancellationRequestSchema
 
 from . import audit
 from .attachments import check_documents_owned, link_to_case
+from .crane_facts import check_procedure_allowed
 from .operators import operator
+from .settings import CHINA_TZ
 from .submissions import another_running_case, keep_submission, submitted_data
 
 REQUEST_FIELDS = tuple(CancellationRequestSchema().fields)
-
-
-def _message(code: str) -> str:
-    zh, en = lifecycle.REFUSAL_MESSAGES[code]
-    return zh if current_locale.get().startswith("zh") else en
 
 
 @operator("record_cancellation.submit")
@@ -31,12 +28,13 @@ def submit(call: OperatorCall) -> dict:
     crane = ctx.session.get(Crane, request["crane_id"])
     if crane is None or crane.owner_enterprise_id != ctx.instance.applicant_enterprise_id:
         raise InvalidInput({"crane_id": [t("crane_not_yours")]})
-    problem = lifecycle.refusal(lifecycle.RECORD_CANCELLATION, lifecycle.CraneFacts(state=crane.status))
-    if problem:
-        raise InvalidInput({"crane_id": [_message(problem)]})
+    check_procedure_allowed(lifecycle.RECORD_CANCELLATION, crane, ctx.now.astimezone(CHINA_TZ).date())
     if another_running_case(ctx, "record_cancellation", ProcessInstance.subject_type == "crane",
                             ProcessInstance.subject_id == crane.id):
         raise Conflict(t("cancellation_running"))
+    if another_running_case(ctx, "installation_notice", ProcessInstance.subject_type == "crane",
+                            ProcessInstance.subject_id == crane.id):
+        raise Conflict(t("notice_running"))
     documents = request.get("documents") or {}
     check_documents_owned(ctx.session, crane.owner_enterprise_id, documents)
     link_to_case(ctx.session, ctx.instance.id, documents)

@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from pathlib import Path
 
+from engine.domain.installation import DEFAULT_NOTICE_LEAD_WORKDAYS
 from engine.domain.record_number import DEFAULT_PATTERN, validate_pattern
 from engine.domain.workdays import WorkdayCalendar, default_calendar
 
@@ -15,9 +16,13 @@ class Settings:
     record_number_pattern: str = DEFAULT_PATTERN
     max_upload_bytes: int = 20 * 1024 * 1024
     calendar: WorkdayCalendar = field(default_factory=default_calendar)
+    # Working days an installation or dismantling notice must precede the work (76号 Art 13).
+    notice_lead_workdays: int = DEFAULT_NOTICE_LEAD_WORKDAYS
 
     def __post_init__(self):
         validate_pattern(self.record_number_pattern)
+        if not 0 <= self.notice_lead_workdays <= 30:
+            raise ValueError("notice_lead_workdays must be between 0 and 30")
         self.upload_dir = Path(self.upload_dir)
 
 

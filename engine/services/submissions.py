@@ -1,8 +1,10 @@
-"""What applicants submit in a case, kept until the regulator decides; shared by procedures."""
+"""What applicants submit in a case, kept until the regulator decides, and the overdue mark;
+shared by procedures."""
 from sqlalchemy import select
 
 from engine.db import FilingSubmission, ProcessInstance
 
+from . import audit
 from .context import TransitionContext
 
 
@@ -25,3 +27,10 @@ def another_running_case(ctx: TransitionContext, process_key: str, *conditions) 
     return ctx.session.scalar(select(ProcessInstance.id).where(
         ProcessInstance.process_key == process_key, ProcessInstance.status == "running",
         ProcessInstance.id != ctx.instance.id, *conditions).limit(1)) is not None
+
+
+def mark_overdue(ctx: TransitionContext, task_name: str) -> dict:
+    """A deadline timer fired: flag the case once (the task stays open) and record it."""
+    ctx.instance.overdue_since = ctx.instance.overdue_since or ctx.now
+    audit.record(ctx.session, action="overdue", instance=ctx.instance, task_name=task_name, to_state="overdue")
+    return {"overdue_since": ctx.instance.overdue_since.isoformat()}

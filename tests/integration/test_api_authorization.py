@@ -14,12 +14,14 @@ from forms import t
 from tests.conftest import DEMO_PASSWORD
 from tests.helpers import PDF, filing_data, open_task_id, start_filing, upload
 
-USERS = ("admin", "owner_wuhan", "installer_wuhan", "contractor_wuhan", "owner_yichang",
+USERS = ("admin", "owner_wuhan", "installer_wuhan", "contractor_wuhan", "owner_yichang", "supervisor_wuhan",
+         "inspector_wuhan",
          "reg_wuhan", "reg_yichang", "reg_province")
 SEES_WUHAN_CASE = {"admin", "owner_wuhan", "reg_wuhan", "reg_province"}
 REVIEWS_WUHAN_CASE = {"reg_wuhan", "reg_province"}
 OWNERS = {"owner_wuhan", "owner_yichang"}
-ENTERPRISES = {"owner_wuhan", "installer_wuhan", "contractor_wuhan", "owner_yichang"}
+ENTERPRISES = {"owner_wuhan", "installer_wuhan", "contractor_wuhan", "owner_yichang", "supervisor_wuhan",
+               "inspector_wuhan"}
 
 
 def _only(allowed, yes, no):
@@ -152,11 +154,13 @@ def test_lists_show_only_what_the_user_may_see(api, wuhan_filing, username):
 
 
 @pytest.mark.parametrize("username", USERS)
-def test_only_owner_enterprises_may_start_a_crane_filing(api, world, username):
+def test_each_enterprise_may_start_the_procedures_of_its_roles(api, world, username):
     keys = {p["key"] for p in api(username).get("/api/v1/processes").get_json()["items"]}
     enterprise = username.endswith(("_wuhan", "_yichang")) and not username.startswith("reg_")
     expected = ({"crane_registration", "record_cancellation"} if username in OWNERS else set()) | (
-        {"enterprise_filing"} if enterprise else set())  # every enterprise may file (or amend) itself
+        {"enterprise_filing"} if enterprise else set()) | (  # every enterprise may file (or amend) itself
+        {"installation_notice"} if username == "installer_wuhan" else set()) | (
+        {"use_registration"} if username == "contractor_wuhan" else set())
     assert keys == expected
 
 

@@ -13,6 +13,7 @@ def user_json(user) -> dict:
         "id": user.id, "username": user.username, "display_name": user.display_name,
         "kind": user.kind, "enterprise_id": user.enterprise_id,
         "enterprise_name": user.enterprise.name if user.enterprise else None,
+        "enterprise_uscc": user.enterprise.uscc if user.enterprise else None,
         "regulator_level": user.regulator_level, "region_code": user.region_code,
         "locale": user.locale,
     }
@@ -67,6 +68,10 @@ def crane_json(crane) -> dict:
         "filing_region": ({"code": region.code, "name": region.name if zh else region.name_en}
                           if region else None),
         "filed_at": _iso(crane.filed_at),
+        "project": ({"id": crane.project.id, "code": crane.project.code, "name": crane.project.name,
+                     "region_code": crane.project.region_code} if crane.project_id else None),
+        "accepted_on": _iso(crane.accepted_on),
+        "use_registration_no": crane.use_registration_no, "registered_at": _iso(crane.registered_at),
         "documents": [{"doc_type": d.doc_type, "attachment_id": d.attachment_id,
                        "name": d.attachment.original_name} for d in crane.documents],
     }

@@ -1,0 +1,36 @@
+"""What the lifecycle rules need to know about a crane on a date, and the refusal they give."""
+from datetime import date
+
+from engine.db import Crane
+from engine.domain import lifecycle
+from engine.domain.cranes import add_years, assessment_required
+from engine.errors import InvalidInput
+from forms import current_locale
+
+
+def crane_facts(crane: Crane, on: date) -> lifecycle.CraneFacts:
+    over_age = crane.manufacture_date is not None and on >= crane.manufacture_date and assessment_required(
+        crane.crane_type, crane.manufacture_date, on,
+        rated_moment_knm=float(crane.rated_moment_knm) if crane.rated_moment_knm is not None else None,
+        hoist_drive=crane.hoist_drive)
+    past_life = bool(crane.design_life_years and crane.manufacture_date
+                     and on > add_years(crane.manufacture_date, crane.design_life_years))
+    return lifecycle.CraneFacts(
+        state=crane.status,
+        installed_elsewhere=crane.project_id is not None,
+        over_age=over_age,
+        valid_assessment=any(d.doc_type == "assessment_report" for d in crane.documents),
+        past_design_life=past_life,
+    )
+
+
+def refusal_message(code: str) -> str:
+    zh, en = lifecycle.REFUSAL_MESSAGES[code]
+    return zh if current_locale.get().startswith("zh") else en
+
+
+def check_procedure_allowed(procedure: str, crane: Crane, on: date, field: str = "crane_id") -> None:
+    """Raise InvalidInput naming `field` when the lifecycle refuses `procedure` for this crane."""
+    problem = lifecycle.refusal(procedure, crane_facts(crane, on))
+    if problem:
+        raise InvalidInput({field: [refusal_message(problem)]})
