@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError
 from .cancellation import CancellationRequestSchema, DecisionReviewSchema
 from .crane import CraneFilingSchema
 from .enterprise import EnterpriseFilingSchema
-from .installation import (AcceptanceSignoffSchema, InspectionReportSchema, InstallationNoticeSchema,
+from .installation import (AcceptanceSignoffSchema, DismantlingNoticeSchema, InspectionReportSchema, InstallationNoticeSchema,
                            NoticeAcknowledgementSchema, PartyReviewSchema, RectificationSchema,
                            SelfInspectionSchema, UseRegistrationSchema)
 from .jsonschema import schema_to_json
@@ -27,6 +27,7 @@ FORMS: dict[str, type[Schema]] = {
     "acceptance_signoff": AcceptanceSignoffSchema,
     "rectification": RectificationSchema,
     "use_registration": UseRegistrationSchema,
+    "dismantling_notice": DismantlingNoticeSchema,
 }
 
 

@@ -211,3 +211,33 @@ class UseRegistrationSchema(BaseSchema):
     operators = fields.List(fields.Nested(CrewMemberSchema), required=True, validate=Length(1, 30),
                             metadata={"title": ("司机及信号司索工", "Operators and signallers")})
     documents = fields.Nested(RegistrationDocumentsSchema, required=True, metadata={"title": ("登记材料", "Documents")})
+
+
+class DismantlingDocumentsSchema(BaseSchema):
+    dismantling_scheme = AttachmentIds(required=True, metadata={"title": ("拆卸专项施工方案", "Dismantling scheme")})
+    emergency_plan = AttachmentIds(required=True, metadata={"title": ("生产安全事故应急救援预案", "Emergency plan")})
+    safety_agreement = AttachmentIds(required=True, metadata={"title": ("安全协议书", "Safety agreement")})
+    expert_review_record = AttachmentIds(load_default=list, metadata={"title": ("专家论证报告（超危大工程）", "Expert review record (over-threshold works)")})
+    other = AttachmentIds(load_default=list, metadata={"title": ("其他材料", "Other documents")})
+
+    @validates_schema
+    def _required_not_empty(self, data, **kwargs):
+        _required_documents(data, ("dismantling_scheme", "emergency_plan", "safety_agreement"))
+
+
+class DismantlingNoticeSchema(BaseSchema):
+    """Dismantling notice (拆卸告知, §2.6): same package and lead time as installation; the project
+    and its parties are those the crane stands on."""
+
+    crane_id = fields.Integer(required=True, strict=True, metadata={"title": ("设备（内部编号）", "Crane id")})
+    planned_start = fields.Date(required=True, metadata={"title": ("计划拆卸日期", "Planned start")})
+    erected_height_m = StrictFloat(required=True, validate=Range(1, 1000),
+                                   metadata={"title": ("拆卸时高度（米）", "Height at dismantling (m)")})
+    technical_lead = text(64, title=("安装单位技术负责人", "Installer's technical lead"))
+    safety_officer = text(64, title=("现场专职安全生产管理人员", "Site safety officer"))
+    crew = fields.List(fields.Nested(CrewMemberSchema), required=True, validate=Length(1, 30),
+                       metadata={"title": ("作业人员", "Crew")})
+    expert_review_conclusion = fields.String(load_default=None, allow_none=True, validate=OneOf(EXPERT_CONCLUSIONS),
+                                             metadata={"title": ("专家论证结论", "Expert review conclusion"),
+                                                       "labels": EXPERT_CONCLUSIONS})
+    documents = fields.Nested(DismantlingDocumentsSchema, required=True, metadata={"title": ("告知材料", "Documents")})

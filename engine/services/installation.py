@@ -21,7 +21,7 @@ from .context import TransitionContext
 from .crane_facts import check_procedure_allowed
 from .operators import operator
 from .settings import CHINA_TZ, get_settings
-from .submissions import another_running_case, keep_submission
+from .submissions import another_running_case, keep_submission, submitted_data
 
 NOTICE_FIELDS = tuple(InstallationNoticeSchema().fields)
 NOTICE_STEPS = ("submit_notice", "correct_notice")
@@ -124,6 +124,20 @@ def refuse_parallel_cases(ctx: TransitionContext, crane: Crane) -> None:
             raise Conflict(t("notice_running"))
 
 
+def check_works_package(ctx: TransitionContext, installer: Enterprise, crane: Crane, notice: dict,
+                        planned_start: date) -> None:
+    """What installation and dismantling notices share: the installer's papers, the lead time, the
+    超危大 expert review and the crew's certificates."""
+    check_installer(installer, planned_start)
+    check_lead_time(ctx, planned_start)
+    if requires_expert_review(capacity_kn(crane.rated_load_kg), notice["erected_height_m"]) and (
+            not notice["documents"].get("expert_review_record")
+            or notice.get("expert_review_conclusion") not in ("pass", "pass_after_change")):
+        raise InvalidInput({"expert_review_conclusion": [t("expert_review_required")]})
+    check_crew(ctx.session, installer.id, notice["crew"], installation_crew_categories(crane.crane_type),
+               planned_start)
+
+
 @operator("installation_notice.submit")
 def submit(call: OperatorCall) -> dict:
     ctx, data = call.context, call.data
@@ -133,14 +147,7 @@ def submit(call: OperatorCall) -> dict:
     installer = ctx.session.get(Enterprise, ctx.instance.applicant_enterprise_id)
     check_procedure_allowed(lifecycle.INSTALLATION_NOTICE, crane, planned_start)
     refuse_parallel_cases(ctx, crane)
-    check_installer(installer, planned_start)
-    check_lead_time(ctx, planned_start)
-    if requires_expert_review(capacity_kn(crane.rated_load_kg), notice["erected_height_m"]) and (
-            not notice["documents"].get("expert_review_record")
-            or notice.get("expert_review_conclusion") not in ("pass", "pass_after_change")):
-        raise InvalidInput({"expert_review_conclusion": [t("expert_review_required")]})
-    check_crew(ctx.session, installer.id, notice["crew"], installation_crew_categories(crane.crane_type),
-               planned_start)
+    check_works_package(ctx, installer, crane, notice, planned_start)
     user = _party(ctx.session, notice["user_uscc"], "user", "user_uscc")
     supervisor = _party(ctx.session, notice["supervisor_uscc"], "supervisor", "supervisor_uscc")
     project = _project(ctx, notice, user, supervisor)
@@ -170,9 +177,13 @@ def latest_round(session, instance_id: int, steps: tuple[str, ...], after_steps:
 
 @operator("installation_notice.parties_reviewed")
 def parties_reviewed(call: OperatorCall) -> dict:
+    return parties_outcome(call, NOTICE_STEPS)
+
+
+def parties_outcome(call: OperatorCall, submission_steps: tuple[str, ...]) -> dict:
     """Both the GC and the supervision firm must pass the package (76号 Art 11)."""
     ctx = call.context
-    reviews = latest_round(ctx.session, ctx.instance.id, PARTY_REVIEW_STEPS, NOTICE_STEPS)
+    reviews = latest_round(ctx.session, ctx.instance.id, PARTY_REVIEW_STEPS, submission_steps)
     passed = len({r.step for r in reviews}) == len(PARTY_REVIEW_STEPS) and all(
         r.data.get("decision") == "pass" for r in reviews)
     call.data["parties_passed"] = passed
@@ -183,12 +194,12 @@ def parties_reviewed(call: OperatorCall) -> dict:
     return {"passed": passed}
 
 
-def _crane(ctx: TransitionContext) -> Crane:
+def crane_of_case(ctx: TransitionContext) -> Crane:
     return ctx.session.get(Crane, ctx.instance.subject_id)
 
 
-def _advance(ctx: TransitionContext, procedure: str, outcome: str) -> Crane:
-    crane = _crane(ctx)
+def advance(ctx: TransitionContext, procedure: str, outcome: str, crane: Crane | None = None) -> Crane:
+    crane = crane or crane_of_case(ctx)
     before = crane.status
     crane.status = lifecycle.next_state(procedure, outcome, crane.status)
     audit.record(ctx.session, action="crane_state", instance=ctx.instance, actor=ctx.actor,
@@ -199,8 +210,11 @@ def _advance(ctx: TransitionContext, procedure: str, outcome: str) -> Crane:
 @operator("installation_notice.acknowledge")
 def acknowledge(call: OperatorCall) -> dict:
     ctx = call.context
-    crane = _advance(ctx, lifecycle.INSTALLATION_NOTICE, lifecycle.APPROVED)
-    crane.project_id, crane.installed_by_id = call.data["project_id"], ctx.instance.applicant_enterprise_id
+    crane = advance(ctx, lifecycle.INSTALLATION_NOTICE, lifecycle.APPROVED)
+    # From the stored notice, not the task data: data merged at the parallel join is not relied on.
+    code = submitted_data(ctx.session, ctx.instance.id)["project_code"]
+    crane.project_id = ctx.session.scalar(select(Project.id).where(Project.code == code))
+    crane.installed_by_id = ctx.instance.applicant_enterprise_id
     return {"status": crane.status}
 
 
@@ -216,7 +230,7 @@ def record_self_inspection(call: OperatorCall) -> dict:
     check_documents_owned(ctx.session, ctx.instance.applicant_enterprise_id, call.data.get("documents") or {})
     link_to_case(ctx.session, ctx.instance.id, call.data.get("documents") or {})
     name_party(ctx, "inspector", inspector.id)
-    crane = _advance(ctx, lifecycle.SELF_INSPECTION, lifecycle.APPROVED)
+    crane = advance(ctx, lifecycle.SELF_INSPECTION, lifecycle.APPROVED)
     return {"status": crane.status}
 
 
@@ -233,9 +247,9 @@ def record_inspection(call: OperatorCall) -> dict:
     _link_step_documents(ctx, call.data, inspector.enterprise_id)
     qualified = call.data["conclusion"] == "qualified"
     if qualified:
-        crane = _advance(ctx, lifecycle.INSPECTION_REPORT, lifecycle.APPROVED)
+        crane = advance(ctx, lifecycle.INSPECTION_REPORT, lifecycle.APPROVED)
     else:
-        crane = _crane(ctx)
+        crane = crane_of_case(ctx)
         audit.record(ctx.session, action="inspection_failed", instance=ctx.instance, actor=ctx.actor,
                      reason=call.data.get("findings"), report_number=call.data.get("report_number"))
     call.data["inspection_passed"] = qualified
@@ -251,7 +265,7 @@ def acceptance_result(call: OperatorCall) -> dict:
         s.data.get("conclusion") == "pass" for s in signoffs)
     call.data["acceptance_passed"] = passed
     if passed:
-        crane = _advance(ctx, lifecycle.ACCEPTANCE, lifecycle.APPROVED)
+        crane = advance(ctx, lifecycle.ACCEPTANCE, lifecycle.APPROVED)
         crane.accepted_on = max(date.fromisoformat(s.data["accepted_on"]) for s in signoffs)
         ctx.instance.outcome = "accepted"
         after_acceptance(ctx, crane)

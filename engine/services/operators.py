@@ -24,5 +24,6 @@ def all_operators() -> dict[str, Operator]:
 
 def _load_procedures() -> None:
     # Procedure modules register their operators on import.
-    from . import (crane_filing, enterprise_filing, installation, record_cancellation,  # noqa: F401
+    from . import (crane_filing, dismantling, enterprise_filing, installation,  # noqa: F401
+                   record_cancellation,
                    use_registration)

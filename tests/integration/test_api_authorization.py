@@ -159,7 +159,7 @@ def test_each_enterprise_may_start_the_procedures_of_its_roles(api, world, usern
     enterprise = username.endswith(("_wuhan", "_yichang")) and not username.startswith("reg_")
     expected = ({"crane_registration", "record_cancellation"} if username in OWNERS else set()) | (
         {"enterprise_filing"} if enterprise else set()) | (  # every enterprise may file (or amend) itself
-        {"installation_notice"} if username == "installer_wuhan" else set()) | (
+        {"installation_notice", "dismantling_notice"} if username == "installer_wuhan" else set()) | (
         {"use_registration"} if username == "contractor_wuhan" else set())
     assert keys == expected
 

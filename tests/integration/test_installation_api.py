@@ -341,3 +341,55 @@ def test_late_acceptance_is_marked_overdue_and_late_registration_flagged(world, 
         "operators": [{"name": "赵大勇", "certificate_no": "鄂A052022000321"},
                       {"name": "赵大勇", "certificate_no": "鄂A042022000654"}]})
     assert "registration_late" in _events(world, case_id)
+
+
+def registered(api, crane_id):
+    register(api, "contractor_wuhan", OPERATORS)
+    accepted(api, crane_id, today_china())
+    contractor = api("contractor_wuhan")
+    apply = next(t for t in contractor.get("/api/v1/tasks").get_json()["items"] if t["name"] == "apply_registration")
+    docs = {d: [upload(contractor)] for d in ("lease_contract", "management_rules", "emergency_plan")}
+    complete(api, "contractor_wuhan", apply["case_id"], {
+        "crane_id": crane_id, "equipment_manager": "黄河", "documents": docs,
+        "operators": [{"name": "赵大勇", "certificate_no": "鄂A052022000321"},
+                      {"name": "赵大勇", "certificate_no": "鄂A042022000654"}]})
+    complete(api, "reg_wuhan", apply["case_id"], {"decision": "approve"})
+    assert crane_status(api, crane_id) == "in_use"
+
+
+def dismantling_data(api, crane_id, **overrides):
+    installer = api("installer_wuhan")
+    data = {"crane_id": crane_id, "planned_start": start_day().isoformat(), "erected_height_m": 45.5,
+            "technical_lead": "孙建国", "safety_officer": "周安",
+            "crew": notice_data(api, crane_id)["crew"],
+            "documents": {d: [upload(installer)] for d in ("dismantling_scheme", "emergency_plan", "safety_agreement")}}
+    data.update(overrides)
+    return data
+
+
+def test_dismantling_cancels_the_registration_and_returns_the_crane_to_idle(api, crane):
+    installer = api("installer_wuhan")
+    r = installer.post("/api/v1/cases", json={"process_key": "dismantling_notice", "data": dismantling_data(api, crane)})
+    assert r.status_code == 422  # a filed, idle crane has nothing to dismantle
+    assert r.get_json()["errors"]["crane_id"] == ["该设备当前状态不能办理此业务。"]
+    registered(api, crane)
+    r = installer.post("/api/v1/cases", json={"process_key": "dismantling_notice", "data": dismantling_data(api, crane)})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    case_id = r.get_json()["id"]
+    crane_json = api("owner_wuhan").get(f"/api/v1/cranes/{crane}").get_json()
+    assert crane_json["status"] == "dismantle_notified" and crane_json["use_registration_no"] is None
+    complete(api, "contractor_wuhan", case_id, {"decision": "pass"})
+    complete(api, "supervisor_wuhan", case_id, {"decision": "pass"})
+    complete(api, "reg_wuhan", case_id, {"decision": "return", "reason": "拆卸方案未附群塔作业措施"})
+    assert crane_status(api, crane) == "dismantle_notified"
+    task = task_of(api, "installer_wuhan", case_id)
+    data = installer.get(f"/api/v1/tasks/{task['id']}").get_json()["data"]
+    complete(api, "installer_wuhan", case_id, data)
+    complete(api, "contractor_wuhan", case_id, {"decision": "pass"})
+    complete(api, "supervisor_wuhan", case_id, {"decision": "pass"})
+    complete(api, "reg_wuhan", case_id, {"decision": "approve"})
+    crane_json = api("owner_wuhan").get(f"/api/v1/cranes/{crane}").get_json()
+    assert (crane_json["status"], crane_json["project"]) == ("filed", None)
+    # Idle again: the next site can be notified.
+    r = lodge(api, crane, project_code="4201062026-0009")
+    assert r.status_code == 201, r.get_data(as_text=True)
