@@ -39,17 +39,12 @@ class CrewMemberSchema(BaseSchema):
     certificate_no = text(40, title=("特种作业操作资格证书编号", "Certificate number"))
 
 
-class InstallationNoticeSchema(BaseSchema):
-    crane_id = fields.Integer(required=True, strict=True, metadata={"title": ("设备（内部编号）", "Crane id")})
-    project_code = text(32, title=("项目编号", "Project code"))
-    project_name = text(200, title=("工程名称", "Project name"))
-    permit_number = text(64, title=("施工许可证编号", "Construction permit number"))
-    site_address = text(300, title=("工程地址", "Site address"))
-    site_region_code = HubeiRegion(required=True, metadata={"title": ("工程所在地（区划代码）", "Site region code")})
-    user_uscc = Uscc(required=True, metadata={"title": ("使用单位（施工总承包单位）统一社会信用代码", "User (general contractor) credit code")})
-    supervisor_uscc = Uscc(required=True, metadata={"title": ("监理单位统一社会信用代码", "Supervision firm credit code")})
-    planned_start = fields.Date(required=True, metadata={"title": ("计划安装日期", "Planned start")})
-    planned_end = fields.Date(load_default=None, allow_none=True, metadata={"title": ("计划完成日期", "Planned finish")})
+class WorksNoticeSchema(BaseSchema):
+    """What installation and dismantling notices share: the crane (by the record number painted on
+    it), the schedule, the staff and the crew."""
+
+    record_number = text(32, title=("设备备案编号", "Crane record number"))
+    planned_start = fields.Date(required=True, metadata={"title": ("计划作业日期", "Planned start")})
     erected_height_m = StrictFloat(required=True, validate=Range(1, 1000),
                                    metadata={"title": ("安装高度（米）", "Erected height (m)")})
     technical_lead = text(64, title=("安装单位技术负责人", "Installer's technical lead"))
@@ -59,6 +54,17 @@ class InstallationNoticeSchema(BaseSchema):
     expert_review_conclusion = fields.String(load_default=None, allow_none=True, validate=OneOf(EXPERT_CONCLUSIONS),
                                              metadata={"title": ("专家论证结论", "Expert review conclusion"),
                                                        "labels": EXPERT_CONCLUSIONS})
+
+
+class InstallationNoticeSchema(WorksNoticeSchema):
+    project_code = text(32, title=("项目编号", "Project code"))
+    project_name = text(200, title=("工程名称", "Project name"))
+    permit_number = text(64, title=("施工许可证编号", "Construction permit number"))
+    site_address = text(300, title=("工程地址", "Site address"))
+    site_region_code = HubeiRegion(required=True, metadata={"title": ("工程所在地（区划代码）", "Site region code")})
+    user_uscc = Uscc(required=True, metadata={"title": ("使用单位（施工总承包单位）统一社会信用代码", "User (general contractor) credit code")})
+    supervisor_uscc = Uscc(required=True, metadata={"title": ("监理单位统一社会信用代码", "Supervision firm credit code")})
+    planned_end = fields.Date(load_default=None, allow_none=True, metadata={"title": ("计划完成日期", "Planned finish")})
     documents = fields.Nested(NoticeDocumentsSchema, required=True, metadata={"title": ("告知材料", "Documents")})
 
     @validates_schema
@@ -225,19 +231,8 @@ class DismantlingDocumentsSchema(BaseSchema):
         _required_documents(data, ("dismantling_scheme", "emergency_plan", "safety_agreement"))
 
 
-class DismantlingNoticeSchema(BaseSchema):
+class DismantlingNoticeSchema(WorksNoticeSchema):
     """Dismantling notice (拆卸告知, §2.6): same package and lead time as installation; the project
     and its parties are those the crane stands on."""
 
-    crane_id = fields.Integer(required=True, strict=True, metadata={"title": ("设备（内部编号）", "Crane id")})
-    planned_start = fields.Date(required=True, metadata={"title": ("计划拆卸日期", "Planned start")})
-    erected_height_m = StrictFloat(required=True, validate=Range(1, 1000),
-                                   metadata={"title": ("拆卸时高度（米）", "Height at dismantling (m)")})
-    technical_lead = text(64, title=("安装单位技术负责人", "Installer's technical lead"))
-    safety_officer = text(64, title=("现场专职安全生产管理人员", "Site safety officer"))
-    crew = fields.List(fields.Nested(CrewMemberSchema), required=True, validate=Length(1, 30),
-                       metadata={"title": ("作业人员", "Crew")})
-    expert_review_conclusion = fields.String(load_default=None, allow_none=True, validate=OneOf(EXPERT_CONCLUSIONS),
-                                             metadata={"title": ("专家论证结论", "Expert review conclusion"),
-                                                       "labels": EXPERT_CONCLUSIONS})
     documents = fields.Nested(DismantlingDocumentsSchema, required=True, metadata={"title": ("告知材料", "Documents")})

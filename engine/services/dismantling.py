@@ -29,10 +29,10 @@ def submit(call: OperatorCall) -> dict:
     ctx, data = call.context, call.data
     notice = {name: data.pop(name) for name in FIELDS if name in data}
     planned_start = date.fromisoformat(notice["planned_start"])
-    crane = crane_on_hand(ctx, notice["crane_id"])
+    crane = crane_on_hand(ctx, notice["record_number"])
     if ctx.instance.subject_id not in (None, crane.id):
-        raise InvalidInput({"crane_id": [t("crane_changed")]})
-    check_procedure_allowed(lifecycle.DISMANTLING_NOTICE, crane, planned_start)
+        raise InvalidInput({"record_number": [t("crane_changed")]})
+    check_procedure_allowed(lifecycle.DISMANTLING_NOTICE, crane, planned_start, field="record_number")
     refuse_parallel_cases(ctx, crane)
     installer = ctx.session.get(Enterprise, ctx.instance.applicant_enterprise_id)
     check_works_package(ctx, installer, crane, notice, planned_start)

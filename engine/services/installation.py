@@ -56,10 +56,10 @@ def name_party(ctx: TransitionContext, party: str, enterprise_id: int) -> None:
 def check_installer(installer: Enterprise, on: date) -> None:
     if not installer.qualification_no or not installer.qualification_valid_until \
             or installer.qualification_valid_until < on:
-        raise InvalidInput({"crane_id": [t("installer_qualification")]})
+        raise InvalidInput({"_schema": [t("installer_qualification")]})
     if not installer.safety_licence_no or not installer.safety_licence_valid_until \
             or installer.safety_licence_valid_until < on:
-        raise InvalidInput({"crane_id": [t("installer_licence")]})
+        raise InvalidInput({"_schema": [t("installer_licence")]})
 
 
 def check_crew(session, enterprise_id: int, crew: list[dict], needed: set[str], on: date,
@@ -110,10 +110,10 @@ def _project(ctx: TransitionContext, notice: dict, user: Enterprise, supervisor:
     return project
 
 
-def crane_on_hand(ctx: TransitionContext, crane_id: int) -> Crane:
-    crane = ctx.session.get(Crane, crane_id)
-    if crane is None or crane.record_number is None:
-        raise InvalidInput({"crane_id": [t("crane_not_visible")]})
+def crane_on_hand(ctx: TransitionContext, record_number: str) -> Crane:
+    crane = ctx.session.scalar(select(Crane).where(Crane.record_number == record_number))
+    if crane is None:
+        raise InvalidInput({"record_number": [t("crane_not_visible")]})
     return crane
 
 
@@ -143,9 +143,9 @@ def submit(call: OperatorCall) -> dict:
     ctx, data = call.context, call.data
     notice = {name: data.pop(name) for name in NOTICE_FIELDS if name in data}
     planned_start = date.fromisoformat(notice["planned_start"])
-    crane = crane_on_hand(ctx, notice["crane_id"])
+    crane = crane_on_hand(ctx, notice["record_number"])
     installer = ctx.session.get(Enterprise, ctx.instance.applicant_enterprise_id)
-    check_procedure_allowed(lifecycle.INSTALLATION_NOTICE, crane, planned_start)
+    check_procedure_allowed(lifecycle.INSTALLATION_NOTICE, crane, planned_start, field="record_number")
     refuse_parallel_cases(ctx, crane)
     check_works_package(ctx, installer, crane, notice, planned_start)
     user = _party(ctx.session, notice["user_uscc"], "user", "user_uscc")

@@ -19,4 +19,6 @@ def task_form_data(session: Session, task: HumanTask) -> dict:
         crane = session.get(Crane, instance.subject_id)
         if crane is not None:
             return filing_form_data(crane)
+    if instance.subject_type == "crane" and instance.subject_id and task.form_key in ("use_registration",):
+        return {"crane_id": instance.subject_id}  # a case opened for a crane names it already
     return {}

@@ -52,12 +52,16 @@ def crew_rows(people):
     return [{"name": p["name"], "certificate_no": c["number"]} for p in people for c in p["certificates"]][:30]
 
 
+def record_number(api, crane_id):
+    return api("owner_wuhan").get(f"/api/v1/cranes/{crane_id}").get_json()["record_number"]
+
+
 def notice_data(api, crane_id, **overrides):
     installer = api("installer_wuhan")
     docs = {d: [upload(installer, name=f"{d}.pdf")] for d in (
         "installation_scheme", "emergency_plan", "install_contract", "safety_agreement")}
     data = {
-        "crane_id": crane_id, "project_code": "4201062026-0001", "project_name": "光谷科技园三期 3# 楼",
+        "record_number": record_number(api, crane_id), "project_code": "4201062026-0001", "project_name": "光谷科技园三期 3# 楼",
         "permit_number": "420106202611010101", "site_address": "武汉市武昌区中北路 88 号",
         "site_region_code": "420106", "user_uscc": uscc_of(api, "contractor_wuhan"),
         "supervisor_uscc": uscc_of(api, "supervisor_wuhan"), "planned_start": start_day().isoformat(),
@@ -214,7 +218,7 @@ def test_only_a_filed_idle_crane_can_be_notified(api, crane):
     acknowledged(api, crane)
     r = lodge(api, crane, project_code="4201062026-0002")
     assert r.status_code == 422
-    assert r.get_json()["errors"]["crane_id"] == ["该设备尚未拆卸，仍在工程上安装或使用，须先办理拆卸告知。"]
+    assert r.get_json()["errors"]["record_number"] == ["该设备尚未拆卸，仍在工程上安装或使用，须先办理拆卸告知。"]
 
 
 def test_failed_inspection_and_acceptance_loop_back(api, crane):
@@ -359,7 +363,8 @@ def registered(api, crane_id):
 
 def dismantling_data(api, crane_id, **overrides):
     installer = api("installer_wuhan")
-    data = {"crane_id": crane_id, "planned_start": start_day().isoformat(), "erected_height_m": 45.5,
+    data = {"record_number": record_number(api, crane_id), "planned_start": start_day().isoformat(),
+            "erected_height_m": 45.5,
             "technical_lead": "孙建国", "safety_officer": "周安",
             "crew": notice_data(api, crane_id)["crew"],
             "documents": {d: [upload(installer)] for d in ("dismantling_scheme", "emergency_plan", "safety_agreement")}}
@@ -371,7 +376,7 @@ def test_dismantling_cancels_the_registration_and_returns_the_crane_to_idle(api,
     installer = api("installer_wuhan")
     r = installer.post("/api/v1/cases", json={"process_key": "dismantling_notice", "data": dismantling_data(api, crane)})
     assert r.status_code == 422  # a filed, idle crane has nothing to dismantle
-    assert r.get_json()["errors"]["crane_id"] == ["该设备当前状态不能办理此业务。"]
+    assert r.get_json()["errors"]["record_number"] == ["该设备当前状态不能办理此业务。"]
     registered(api, crane)
     r = installer.post("/api/v1/cases", json={"process_key": "dismantling_notice", "data": dismantling_data(api, crane)})
     assert r.status_code == 201, r.get_data(as_text=True)
@@ -393,3 +398,24 @@ def test_dismantling_cancels_the_registration_and_returns_the_crane_to_idle(api,
     # Idle again: the next site can be notified.
     r = lodge(api, crane, project_code="4201062026-0009")
     assert r.status_code == 201, r.get_data(as_text=True)
+
+
+def test_expired_installer_licence_and_over_age_crane_are_refused(world, api, crane):
+    from engine.db import Crane, Enterprise
+
+    installer_id = world.user("installer_wuhan").enterprise_id
+    with Session(world.engine) as s:
+        s.get(Enterprise, installer_id).safety_licence_valid_until = today_china()
+        s.commit()
+    r = lodge(api, crane)
+    assert r.status_code == 422
+    assert r.get_json()["errors"]["_schema"] == ["安装单位的安全生产许可证缺失或在计划安装日期已过期。"]
+    with Session(world.engine) as s:
+        s.get(Enterprise, installer_id).safety_licence_valid_until = date(2030, 1, 1)
+        # Past the 15-year JGJ/T 189 age of a 630–1250 kN·m tower crane, with no assessment on file.
+        s.get(Crane, crane).manufacture_date = today_china().replace(year=today_china().year - 16)
+        s.commit()
+    r = lodge(api, crane)
+    assert r.status_code == 422
+    assert r.get_json()["errors"]["record_number"] == [
+        "该设备已超过安全评估年限，须提供有效期内结论为合格的安全评估报告。"]
