@@ -4,7 +4,7 @@ import re
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from engine.domain.installation import VERTICALITY_LIMIT_ANCHORED, VERTICALITY_LIMIT_FREE
+from engine.domain.installation import verticality_limit
 
 from .base import BaseSchema, Length, OneOf, Range, text
 from .fields import AttachmentIds, HubeiRegion, PastDate, StrictFloat, Uscc
@@ -154,7 +154,6 @@ ANCHOR_POSITIONS = {"free": ("独立高度或最高附着点以上", "Free-stand
 
 
 CHECKLIST = ("safety_devices_ok", "structure_ok", "foundation_ok", "clearance_ok")
-VERTICALITY_LIMITS = {"free": VERTICALITY_LIMIT_FREE, "below": VERTICALITY_LIMIT_ANCHORED}
 
 
 class AcceptanceSignoffSchema(BaseSchema):
@@ -180,8 +179,8 @@ class AcceptanceSignoffSchema(BaseSchema):
         if data.get("conclusion") != "pass":
             return
         errors = {name: [t("checklist_item_failed")] for name in CHECKLIST if not data.get(name)}
-        limit = VERTICALITY_LIMITS.get(data.get("measured_at"))
-        if limit is not None and data.get("verticality_permille", 0) > limit:
+        limit = verticality_limit(anchored_below=data.get("measured_at") == "below")
+        if data.get("verticality_permille", 0) > limit:
             errors["verticality_permille"] = [t("verticality_exceeded", limit=limit)]
         if errors:
             raise ValidationError(errors)

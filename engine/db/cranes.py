@@ -43,7 +43,6 @@ class Crane(Base):
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The site the crane stands on, from installation notice to dismantling.
     project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
-    installed_by_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     accepted_on: Mapped[date | None] = mapped_column(Date)
     use_registration_no: Mapped[str | None] = mapped_column(String(40), unique=True)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,17 +1,12 @@
 """Construction projects (the site a crane is installed on), the parties of a case and the records
 each step of a multi-party case leaves behind."""
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONType, utcnow
 from .types import UTCDateTime
-
-PROJECT_STATUSES = ("under_construction", "completed")
-# Parties a case can name besides its applicant (lane scope "case_party" in the catalog).
-CASE_PARTIES = ("owner", "installer", "user", "supervisor", "inspector")
-
 
 class Project(Base):
     """A construction project (工程项目), keyed on its project code; the 项目台账 hangs off it."""
@@ -26,7 +21,7 @@ class Project(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
     user_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
     supervisor_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
-    status: Mapped[str] = mapped_column(String(24), default="under_construction")
+    status: Mapped[str] = mapped_column(String(24), default="under_construction")  # or "completed"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -35,7 +30,8 @@ class Project(Base):
 
 
 class CaseParty(Base):
-    """An enterprise that takes part in a case without having started it (GC, supervisor, …)."""
+    """An enterprise that takes part in a case without having started it (GC, supervisor, …);
+    the parties a lane may name are workflows.catalog.PARTIES."""
 
     __tablename__ = "case_party"
 
@@ -53,11 +49,8 @@ class CaseRecord(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     step: Mapped[str] = mapped_column(String(64))
-    # Increases each time the case goes back for another attempt, so outcomes compare one round.
-    round: Mapped[int] = mapped_column(Integer, default=1)
     party: Mapped[str | None] = mapped_column(String(16))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     data: Mapped[dict] = mapped_column(JSONType)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    on_date: Mapped[date | None] = mapped_column(Date)

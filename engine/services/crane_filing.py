@@ -116,8 +116,7 @@ def return_for_correction(call: OperatorCall) -> dict:
 
 @operator("crane_filing.flag_overdue")
 def flag_overdue(call: OperatorCall) -> dict:
-    ctx = call.context
-    return mark_overdue(ctx, "review_filing")
+    return mark_overdue(call.context, "review_filing")
 
 
 @operator("crane_filing.reject")

@@ -66,7 +66,7 @@ def parties_reviewed(call: OperatorCall) -> dict:
 def acknowledge(call: OperatorCall) -> dict:
     ctx = call.context
     crane = advance(ctx, lifecycle.DISMANTLING_NOTICE, lifecycle.APPROVED)
-    crane.project_id, crane.installed_by_id, crane.accepted_on = None, None, None
+    crane.project_id, crane.accepted_on = None, None
     ctx.instance.outcome = "approved"
     return {"status": crane.status}
 

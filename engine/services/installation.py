@@ -161,7 +161,7 @@ def submit(call: OperatorCall) -> dict:
     ctx.instance.region_code = project.region_code
     ctx.instance.subject_type, ctx.instance.subject_id = "crane", crane.id
     ctx.instance.title = f"安装告知：{crane.record_number}（{project.name}）"
-    data["crane_id"], data["project_id"] = crane.id, project.id
+    data["crane_id"] = crane.id
     return {"crane_id": crane.id, "project_id": project.id}
 
 
@@ -214,7 +214,6 @@ def acknowledge(call: OperatorCall) -> dict:
     # From the stored notice, not the task data: data merged at the parallel join is not relied on.
     code = submitted_data(ctx.session, ctx.instance.id)["project_code"]
     crane.project_id = ctx.session.scalar(select(Project.id).where(Project.code == code))
-    crane.installed_by_id = ctx.instance.applicant_enterprise_id
     return {"status": crane.status}
 
 
@@ -227,8 +226,7 @@ def return_for_correction(call: OperatorCall) -> dict:
 def record_self_inspection(call: OperatorCall) -> dict:
     ctx = call.context
     inspector = _party(ctx.session, call.data["inspector_uscc"], "inspector", "inspector_uscc")
-    check_documents_owned(ctx.session, ctx.instance.applicant_enterprise_id, call.data.get("documents") or {})
-    link_to_case(ctx.session, ctx.instance.id, call.data.get("documents") or {})
+    _link_step_documents(ctx, call.data, ctx.instance.applicant_enterprise_id)
     name_party(ctx, "inspector", inspector.id)
     crane = advance(ctx, lifecycle.SELF_INSPECTION, lifecycle.APPROVED)
     return {"status": crane.status}
@@ -268,7 +266,8 @@ def acceptance_result(call: OperatorCall) -> dict:
         crane = advance(ctx, lifecycle.ACCEPTANCE, lifecycle.APPROVED)
         crane.accepted_on = max(date.fromisoformat(s.data["accepted_on"]) for s in signoffs)
         ctx.instance.outcome = "accepted"
-        after_acceptance(ctx, crane)
+        from .use_registration import open_registration_case  # it builds on this module's checks
+        open_registration_case(ctx, crane)
     else:
         audit.record(ctx.session, action="acceptance_failed", instance=ctx.instance, actor=ctx.actor,
                      reason="；".join(s.data.get("reason") for s in signoffs if s.data.get("conclusion") != "pass"))
@@ -280,9 +279,3 @@ def record_rectification(call: OperatorCall) -> dict:
     ctx = call.context
     _link_step_documents(ctx, call.data, ctx.instance.applicant_enterprise_id)
     return {}
-
-
-def after_acceptance(ctx: TransitionContext, crane: Crane) -> None:
-    """Hook for what follows a passed acceptance (the use-registration case)."""
-    from .use_registration import open_registration_case
-    open_registration_case(ctx, crane)

@@ -159,5 +159,4 @@ def remind(call: OperatorCall) -> dict:
 
 @operator("use_registration.flag_overdue")
 def flag_overdue(call: OperatorCall) -> dict:
-    ctx = call.context
-    return mark_overdue(ctx, "apply_registration")
+    return mark_overdue(call.context, "apply_registration")
