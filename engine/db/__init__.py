@@ -8,11 +8,12 @@ from .attachments import Attachment
 from .cranes import Crane, CraneDocument, RecordNumberSequence
 from .personnel import Certificate, Person
 from .projects import CaseParty, CaseRecord, Project
+from .inspections import ConductRecord, Hazard, Inspection
 
 __all__ = [
     "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseDocument", "EnterpriseRole", "EnterpriseStaff",
     "CaseAttachment", "FilingSubmission", "User",
     "ProcessDefinition", "ProcessInstance", "HumanTask", "AuditEvent", "Attachment",
     "Crane", "CraneDocument", "RecordNumberSequence", "Certificate", "Person",
-    "CaseParty", "CaseRecord", "Project",
+    "CaseParty", "CaseRecord", "Project", "ConductRecord", "Hazard", "Inspection",
 ]
