@@ -7,8 +7,11 @@ from .cancellation import CancellationRequestSchema, DecisionReviewSchema
 from .crane import CraneFilingSchema
 from .enterprise import EnterpriseFilingSchema
 from .installation import (AcceptanceSignoffSchema, DismantlingNoticeSchema, InspectionReportSchema, InstallationNoticeSchema,
+                           JackingNoticeSchema,
                            NoticeAcknowledgementSchema, PartyReviewSchema, RectificationSchema,
                            SelfInspectionSchema, UseRegistrationSchema)
+from .inspection import (CountersignSchema, OversightSchema, RectificationReplySchema, ReinspectionSchema,
+                         SpotCheckSchema)
 from .jsonschema import schema_to_json
 from .messages import current_locale, t
 from .review import ReviewDecisionSchema
@@ -28,6 +31,12 @@ FORMS: dict[str, type[Schema]] = {
     "rectification": RectificationSchema,
     "use_registration": UseRegistrationSchema,
     "dismantling_notice": DismantlingNoticeSchema,
+    "jacking_notice": JackingNoticeSchema,
+    "spot_check": SpotCheckSchema,
+    "rectification_reply": RectificationReplySchema,
+    "reply_countersign": CountersignSchema,
+    "reinspection": ReinspectionSchema,
+    "oversight": OversightSchema,
 }
 
 

@@ -235,3 +235,34 @@ class DismantlingNoticeSchema(WorksNoticeSchema):
     and its parties are those the crane stands on."""
 
     documents = fields.Nested(DismantlingDocumentsSchema, required=True, metadata={"title": ("告知材料", "Documents")})
+
+
+JACKING_WORKS = {"jacking": ("顶升加节", "Jacking (adding sections)"), "anchorage": ("增设附着", "Adding an anchorage"),
+                 "both": ("顶升加节并增设附着", "Jacking and anchorage")}
+
+
+class JackingDocumentsSchema(BaseSchema):
+    jacking_scheme = AttachmentIds(required=True, metadata={"title": ("顶升/附着专项施工方案", "Jacking / anchorage scheme")})
+    technical_briefing = AttachmentIds(required=True, metadata={"title": ("安全技术交底记录", "Safety briefing record")})
+    anchorage_design = AttachmentIds(load_default=list, metadata={"title": ("附着装置设计计算书（非原厂附着）", "Anchorage design calculation")})
+    expert_review_record = AttachmentIds(load_default=list, metadata={"title": ("专家论证报告（超危大工程）", "Expert review record (over-threshold works)")})
+
+    @validates_schema
+    def _required_not_empty(self, data, **kwargs):
+        _required_documents(data, ("jacking_scheme", "technical_briefing"))
+
+
+class JackingNoticeSchema(WorksNoticeSchema):
+    """顶升/附着 on a crane in use (Order 166 Art 20): a notice and an acceptance like installation;
+    `erected_height_m` is the height after the works."""
+
+    works = fields.String(required=True, validate=OneOf(JACKING_WORKS),
+                          metadata={"title": ("作业内容", "Works"), "labels": JACKING_WORKS})
+    added_sections = fields.Integer(load_default=None, allow_none=True, validate=Range(1, 60),
+                                    metadata={"title": ("加节数量", "Sections added")})
+    documents = fields.Nested(JackingDocumentsSchema, required=True, metadata={"title": ("告知材料", "Documents")})
+
+    @validates_schema
+    def _sections_when_jacking(self, data, **kwargs):
+        if data.get("works") in ("jacking", "both") and not data.get("added_sections"):
+            raise ValidationError({"added_sections": [t("required")]})

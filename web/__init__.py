@@ -28,6 +28,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         record_number_pattern=app.config["RECORD_NUMBER_PATTERN"],
         max_upload_bytes=app.config["MAX_UPLOAD_MB"] * 1024 * 1024,
         notice_lead_workdays=app.config["NOTICE_LEAD_WORKDAYS"],
+        rectification_max_days=app.config["RECTIFICATION_MAX_DAYS"],
+        stop_order_max_days=app.config["STOP_ORDER_MAX_DAYS"],
     ))
     if app.config["PASSWORD_HASH_FAST"]:
         accounts.configure_hasher(time_cost=1, memory_cost=8192)

@@ -46,6 +46,8 @@ def load_config() -> dict:
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "20")),
         "RECORD_NUMBER_PATTERN": os.environ.get("RECORD_NUMBER_PATTERN", "鄂{city}-{type}{year}{serial:05d}"),
         "NOTICE_LEAD_WORKDAYS": int(os.environ.get("NOTICE_LEAD_WORKDAYS", "2")),
+        "RECTIFICATION_MAX_DAYS": int(os.environ.get("RECTIFICATION_MAX_DAYS", "7")),
+        "STOP_ORDER_MAX_DAYS": int(os.environ.get("STOP_ORDER_MAX_DAYS", "30")),
         # "inprocess": a background thread runs the timer sweep (embedded default);
         # "celery": Celery beat + workers do it (production, needs REDIS_URL).
         "BACKGROUND": os.environ.get("BACKGROUND", "celery" if os.environ.get("REDIS_URL") else "inprocess"),

@@ -7,9 +7,10 @@ import yaml
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
 CATALOG_FILE = Path(__file__).parent / "catalog.yaml"
-SCOPES = ("applicant_enterprise", "case_party", "case_region")
-# applicant: the applicant enterprise's registered region; project: the region of the project the
-# case is about (set by the procedure when the submission names it).
+SCOPES = ("applicant_enterprise", "case_party", "case_region", "superior_region")
+# applicant: the starter's region (the applicant enterprise's registered region, or a starting
+# regulator's own); project: the region of the project the case is about (set by the procedure
+# when the submission names it).
 REGION_SOURCES = ("applicant", "project")
 PARTIES = ("owner", "installer", "user", "supervisor", "inspector")
 LEVELS = ("province", "city", "county")

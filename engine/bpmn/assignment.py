@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db import CaseParty, HumanTask, ProcessInstance, utcnow
-from engine.domain.regions import prefecture_of, province_of
+from engine.domain.regions import prefecture_of, province_of, superior_of
 
 from .runtime import ready_human_tasks
 
@@ -32,13 +32,18 @@ def scope_columns(rule, instance: ProcessInstance, parties: dict[str, int] | Non
             raise LookupError(f"the case names no {rule.party!r} party for this task")
         return {"enterprise_id": enterprise_id, "levels": ""}
     code = instance.region_code
+    levels = rule.levels
+    if rule.scope == "superior_region":  # the authority one level above the case's region
+        superior = superior_of(code) if code else None
+        code = superior.code if superior else None
+        levels = tuple(level for level in rule.levels if superior and level == superior.level)
     city = prefecture_of(code) if code else None
     province = province_of(code) if code else None
     return {
         "region_code": code,
         "city_code": city.code if city else None,
         "province_code": province.code if province else None,
-        "levels": ",".join(rule.levels),
+        "levels": ",".join(levels),
     }
 
 

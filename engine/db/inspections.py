@@ -30,6 +30,7 @@ class Inspection(Base):
     deadline_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open / closed
     overdue_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_deadline_on: Mapped[date | None] = mapped_column(Date)  # the last deadline escalated
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -72,6 +72,14 @@ def province_of(code: str) -> Region | None:
     return next((r for r in _chain(code) if r.level == "province"), None)
 
 
+def superior_of(code: str) -> Region | None:
+    """The division one level up (the province for itself): whose authority oversees this one's."""
+    region = get_region(code)
+    if region is None:
+        return None
+    return get_region(region.parent) if region.parent else region
+
+
 def children(code: str) -> list[Region]:
     key = _key(code)
     return [r for r in _load()[0] if r.parent == key]

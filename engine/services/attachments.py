@@ -102,11 +102,33 @@ def link_to_case(session: Session, instance_id: int, documents: dict) -> None:
         session.add(CaseAttachment(instance_id=instance_id, attachment_id=attachment_id))
 
 
+def stored_path(attachment: Attachment) -> Path:
+    """Where the bytes of an attachment are kept."""
+    return get_settings().upload_dir / attachment.storage_path
+
+
+def read_chunks(attachment: Attachment, size: int = CHUNK):
+    """The stored bytes of an attachment, chunk by chunk (FileNotFoundError if they are gone)."""
+    with open(stored_path(attachment), "rb") as stream:
+        while chunk := stream.read(size):
+            yield chunk
+
+
 def open_attachment(session: Session, *, user: User, attachment_id: int) -> tuple[Attachment, Path]:
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or not can_read_attachment(session, user, attachment):
         raise NotFound("attachment not found")
-    return attachment, get_settings().upload_dir / attachment.storage_path
+    return attachment, stored_path(attachment)
+
+
+def foreign_uploads(session: Session, user: User, ids) -> set[int]:
+    """The ids among `ids` that are not the user's own uploads (its enterprise's, for enterprises)."""
+    ids = set(ids)
+    if not ids:
+        return set()
+    owner = (Attachment.enterprise_id == user.enterprise_id if user.enterprise_id is not None
+             else Attachment.uploaded_by_id == user.id)
+    return ids - set(session.scalars(select(Attachment.id).where(Attachment.id.in_(ids), owner)))
 
 
 def check_documents_owned(session: Session, enterprise_id: int | None, documents: dict) -> None:

@@ -136,8 +136,8 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
     # Start and first submission in one step: the starter's task is completed before anything is
     # saved, so the case is written and projected once.
     first = next((task for task in ready_human_tasks(wf)
-                  if entry.lanes[task.task_spec.lane].scope == "applicant_enterprise"
-                  and holds_role(actor, entry.lanes[task.task_spec.lane].role)), None)
+                  if entry.lanes[task.task_spec.lane].role == entry.starter
+                  and entry.lanes[task.task_spec.lane].scope in ("applicant_enterprise", "case_region")), None)
     if first is None:
         raise InvalidInput({"data": ["no task of yours to submit this data to"]})
     cleaned = validate_form(form_key_of(first.task_spec), data)

@@ -1,11 +1,26 @@
 """What the lifecycle rules need to know about a crane on a date, and the refusal they give."""
 from datetime import date
 
-from engine.db import Crane
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
+from engine.db import Crane, Hazard, Inspection
 from engine.domain import lifecycle
 from engine.domain.cranes import add_years, assessment_required
 from engine.errors import InvalidInput
 from forms import current_locale
+
+
+def _orders(crane: Crane) -> tuple[bool, bool]:
+    """(a stop-use order is in force, a major hazard naming the crane is open)."""
+    session = object_session(crane)
+    if session is None or crane.id is None:
+        return False, False
+    stop_use = session.scalar(select(Inspection.id).where(
+        Inspection.stop_use_crane_id == crane.id, Inspection.status == "open").limit(1)) is not None
+    major = session.scalar(select(Hazard.id).where(
+        Hazard.crane_id == crane.id, Hazard.status == "open", Hazard.grade == "major").limit(1)) is not None
+    return stop_use, major
 
 
 def crane_facts(crane: Crane, on: date) -> lifecycle.CraneFacts:
@@ -15,8 +30,11 @@ def crane_facts(crane: Crane, on: date) -> lifecycle.CraneFacts:
         hoist_drive=crane.hoist_drive)
     past_life = bool(crane.design_life_years and crane.manufacture_date
                      and on > add_years(crane.manufacture_date, crane.design_life_years))
+    stop_use, open_major = _orders(crane)
     return lifecycle.CraneFacts(
         state=crane.status,
+        stop_use_order=stop_use,
+        open_major_hazard=open_major,
         installed_elsewhere=crane.project_id is not None,
         over_age=over_age,
         valid_assessment=any(d.doc_type == "assessment_report" for d in crane.documents),

@@ -30,7 +30,7 @@ SIGNOFF_STEPS = ("signoff_user", "signoff_owner", "signoff_installer", "signoff_
 ROLE_NAMES = {"user": ("使用单位（施工总承包单位）", "user (general contractor)"),
               "supervisor": ("监理单位", "supervision firm"), "inspector": ("检验检测机构", "inspection body")}
 # Procedures on the same crane that may not run side by side with an installation notice.
-EXCLUSIVE_PROCESSES = ("installation_notice", "dismantling_notice", "record_cancellation")
+EXCLUSIVE_PROCESSES = ("installation_notice", "dismantling_notice", "jacking_notice", "record_cancellation")
 
 
 def _zh() -> bool:
@@ -136,6 +136,32 @@ def check_works_package(ctx: TransitionContext, installer: Enterprise, crane: Cr
         raise InvalidInput({"expert_review_conclusion": [t("expert_review_required")]})
     check_crew(ctx.session, installer.id, notice["crew"], installation_crew_categories(crane.crane_type),
                planned_start)
+
+
+def lodge_works_on_site(ctx: TransitionContext, data: dict, fields: tuple[str, ...], procedure: str,
+                        form_key: str) -> tuple[Crane, Project, dict]:
+    """What dismantling and jacking notices share: the works package checked and kept for the crane
+    on its project, whose parties join the case and whose authority receives it."""
+    notice = {name: data.pop(name) for name in fields if name in data}
+    planned_start = date.fromisoformat(notice["planned_start"])
+    crane = crane_on_hand(ctx, notice["record_number"])
+    if ctx.instance.subject_id not in (None, crane.id):
+        raise InvalidInput({"record_number": [t("crane_changed")]})
+    check_procedure_allowed(procedure, crane, planned_start, field="record_number")
+    refuse_parallel_cases(ctx, crane)
+    installer = ctx.session.get(Enterprise, ctx.instance.applicant_enterprise_id)
+    check_works_package(ctx, installer, crane, notice, planned_start)
+    check_documents_owned(ctx.session, installer.id, notice["documents"])
+    link_to_case(ctx.session, ctx.instance.id, notice["documents"])
+    keep_submission(ctx, form_key, notice)
+    project = ctx.session.get(Project, crane.project_id)
+    name_party(ctx, "owner", crane.owner_enterprise_id)
+    name_party(ctx, "user", project.user_enterprise_id)
+    name_party(ctx, "supervisor", project.supervisor_enterprise_id)
+    ctx.instance.region_code = project.region_code
+    ctx.instance.subject_type, ctx.instance.subject_id = "crane", crane.id
+    data["crane_id"] = crane.id
+    return crane, project, notice
 
 
 @operator("installation_notice.submit")
@@ -254,23 +280,30 @@ def record_inspection(call: OperatorCall) -> dict:
     return {"status": crane.status}
 
 
+def signoff_round(call: OperatorCall, steps: tuple[str, ...], after_steps: tuple[str, ...]):
+    """(passed, signatures): passed when every step signed 验收合格 since the last of `after_steps`;
+    a failure is recorded with the parties' reasons."""
+    ctx = call.context
+    signoffs = latest_round(ctx.session, ctx.instance.id, steps, after_steps)
+    passed = len({s.step for s in signoffs}) == len(steps) and all(s.data.get("conclusion") == "pass" for s in signoffs)
+    call.data["acceptance_passed"] = passed
+    if not passed:
+        audit.record(ctx.session, action="acceptance_failed", instance=ctx.instance, actor=ctx.actor,
+                     reason="；".join(s.data.get("reason") for s in signoffs if s.data.get("conclusion") != "pass"))
+    return passed, signoffs
+
+
 @operator("installation_notice.acceptance_result")
 def acceptance_result(call: OperatorCall) -> dict:
     """Accepted only when all four parties signed 验收合格 in this round."""
     ctx = call.context
-    signoffs = latest_round(ctx.session, ctx.instance.id, SIGNOFF_STEPS, ("inspection_report", "rectify_acceptance"))
-    passed = len({s.step for s in signoffs}) == len(SIGNOFF_STEPS) and all(
-        s.data.get("conclusion") == "pass" for s in signoffs)
-    call.data["acceptance_passed"] = passed
+    passed, signoffs = signoff_round(call, SIGNOFF_STEPS, ("inspection_report", "rectify_acceptance"))
     if passed:
         crane = advance(ctx, lifecycle.ACCEPTANCE, lifecycle.APPROVED)
         crane.accepted_on = max(date.fromisoformat(s.data["accepted_on"]) for s in signoffs)
         ctx.instance.outcome = "accepted"
         from .use_registration import open_registration_case  # it builds on this module's checks
         open_registration_case(ctx, crane)
-    else:
-        audit.record(ctx.session, action="acceptance_failed", instance=ctx.instance, actor=ctx.actor,
-                     reason="；".join(s.data.get("reason") for s in signoffs if s.data.get("conclusion") != "pass"))
     return {"passed": passed}
 
 

@@ -18,11 +18,16 @@ class Settings:
     calendar: WorkdayCalendar = field(default_factory=default_calendar)
     # Working days an installation or dismantling notice must precede the work (76号 Art 13).
     notice_lead_workdays: int = DEFAULT_NOTICE_LEAD_WORKDAYS
+    # Longest deadline of a 整改通知书 and of a stop-work / stop-use order (calendar days, §4.4).
+    rectification_max_days: int = 7
+    stop_order_max_days: int = 30
 
     def __post_init__(self):
         validate_pattern(self.record_number_pattern)
         if not 0 <= self.notice_lead_workdays <= 30:
             raise ValueError("notice_lead_workdays must be between 0 and 30")
+        if not 0 <= self.rectification_max_days <= self.stop_order_max_days <= 60:
+            raise ValueError("rectification deadlines must satisfy 0 <= rectification <= stop order <= 60 days")
         self.upload_dir = Path(self.upload_dir)
 
 

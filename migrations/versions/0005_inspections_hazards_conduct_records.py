@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('deadline_on', sa.Date(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('overdue_since', engine.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalated_deadline_on', sa.Date(), nullable=True),
     sa.Column('closed_at', engine.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', engine.db.types.UTCDateTime(timezone=True), nullable=False),

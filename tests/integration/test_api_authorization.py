@@ -22,6 +22,9 @@ REVIEWS_WUHAN_CASE = {"reg_wuhan", "reg_province"}
 OWNERS = {"owner_wuhan", "owner_yichang"}
 ENTERPRISES = {"owner_wuhan", "installer_wuhan", "contractor_wuhan", "owner_yichang", "supervisor_wuhan",
                "inspector_wuhan"}
+# The fixture project: a Wuhan (420106) site of contractor_wuhan supervised by supervisor_wuhan.
+SEES_WUHAN_PROJECT = {"admin", "contractor_wuhan", "supervisor_wuhan", "reg_wuhan", "reg_province"}
+MARKS_WUHAN_PROJECT = {"reg_wuhan", "reg_province"}
 
 
 def _only(allowed, yes, no):
@@ -48,26 +51,46 @@ MATRIX = {
     "GET /api/v1/personnel": _only(USERS, 200, None),
     "POST /api/v1/personnel": _only(ENTERPRISES, 201, 403),
     "GET /api/v1/personnel/{id}": _only(SEES_WUHAN_CASE, 200, 404),  # a person of owner_wuhan
+    "GET /api/v1/projects": _only(USERS, 200, None),
+    "GET /api/v1/projects/{id}": _only(SEES_WUHAN_PROJECT, 200, 404),
+    # Those who see the project but are not its authority are refused (403); the others never see it.
+    "POST /api/v1/projects/{id}/status": {user: 200 if user in MARKS_WUHAN_PROJECT else
+                                          403 if user in SEES_WUHAN_PROJECT else 404 for user in USERS},
 }
 PUBLIC = {"POST /api/v1/session", "POST /api/v1/enterprises"}
 
 
 @pytest.fixture
-def wuhan_filing(api):
-    """A submitted Wuhan filing: ids of the case, its review task, the crane and one document."""
+def wuhan_filing(api, world):
+    """A submitted Wuhan filing: ids of the case, its review task, the crane and one document; and
+    a Wuhan project."""
+    from sqlalchemy.orm import Session
+
+    from engine.db import Project
+
+    with Session(world.engine) as s:
+        project = Project(code="4201062026-0100", name="光谷科技园四期", permit_number="420106202611010109",
+                          address="武汉市武昌区中北路 99 号", region_code="420106",
+                          user_enterprise_id=world.user("contractor_wuhan").enterprise_id,
+                          supervisor_enterprise_id=world.user("supervisor_wuhan").enterprise_id)
+        s.add(project)
+        s.commit()
+        project_id = project.id
     owner = api("owner_wuhan")
     case = start_filing(owner, serial="AUTH-WH-1")
     crane = owner.get(f"/api/v1/cranes/{case['subject']['id']}").get_json()
     person = owner.post("/api/v1/personnel", json={"name": "王五", "id_number": "11010519491231002X"})
     assert person.status_code == 201, person.get_data(as_text=True)
     return {"case": case["id"], "task": open_task_id(case), "crane": case["subject"]["id"],
-            "attachment": crane["documents"][0]["attachment_id"], "person": person.get_json()["id"]}
+            "attachment": crane["documents"][0]["attachment_id"], "person": person.get_json()["id"],
+            "project": project_id}
 
 
 def _url(operation, ids):
     method, path = operation.split(" ")
     for marker, key in (("/cases/{id}", "case"), ("/tasks/{id}", "task"), ("/cranes/{id}", "crane"),
-                        ("/attachments/{id}", "attachment"), ("/personnel/{id}", "person")):
+                        ("/attachments/{id}", "attachment"), ("/personnel/{id}", "person"),
+                        ("/projects/{id}", "project")):
         path = path.replace(marker, marker.replace("{id}", str(ids[key])))
     return method, path
 
@@ -90,6 +113,8 @@ def _call(app, api, operation, username, ids):
         return user.post(url, json={"data": {"decision": "approve"}})
     if operation == "POST /api/v1/personnel":
         return user.post(url, json={"name": "赵六", "id_number": "440524188001010014"})
+    if operation == "POST /api/v1/projects/{id}/status":
+        return user.post(url, json={"status": "completed", "reason": "竣工验收"})
     if operation == "POST /api/v1/attachments":
         return user.post(url, data={"file": (io.BytesIO(PDF), "m.pdf")}, content_type="multipart/form-data")
     return user.get(url, buffered=True)  # buffered: a streamed file download is read and closed
@@ -154,13 +179,14 @@ def test_lists_show_only_what_the_user_may_see(api, wuhan_filing, username):
 
 
 @pytest.mark.parametrize("username", USERS)
-def test_each_enterprise_may_start_the_procedures_of_its_roles(api, world, username):
+def test_each_user_may_start_the_procedures_of_its_roles(api, world, username):
     keys = {p["key"] for p in api(username).get("/api/v1/processes").get_json()["items"]}
     enterprise = username.endswith(("_wuhan", "_yichang")) and not username.startswith("reg_")
     expected = ({"crane_registration", "record_cancellation"} if username in OWNERS else set()) | (
         {"enterprise_filing"} if enterprise else set()) | (  # every enterprise may file (or amend) itself
-        {"installation_notice", "dismantling_notice"} if username == "installer_wuhan" else set()) | (
-        {"use_registration"} if username == "contractor_wuhan" else set())
+        {"installation_notice", "dismantling_notice", "jacking_notice"} if username == "installer_wuhan" else set()) | (
+        {"use_registration"} if username == "contractor_wuhan" else set()) | (
+        {"inspection_rectification"} if username.startswith("reg_") else set())  # regulators start spot checks
     assert keys == expected
 
 

@@ -11,7 +11,7 @@ from ..transactions import write
 from ..extensions import db
 from ..security import login_required
 from . import bp
-from .formdata import from_html
+from .formdata import attachment_ids, from_html
 from .paging import PER_PAGE, page_arg
 
 @bp.get("/")
@@ -67,15 +67,15 @@ def _render_task(task, data, errors=None, status=200):
     found = db.session.get(FilingSubmission, instance.id)
     if found is not None and found.form_key != task.form_key:  # a reviewer sees what was submitted
         submission = {"schema": form_json_schema(found.form_key), "data": found.data,
-                      "attachments": _attachment_names(found.data)}
+                      "attachments": _attachment_names(found.form_key, found.data)}
     return render_template("tasks/form.html", task=task, instance=instance, crane=crane, submission=submission,
                            schema=form_json_schema(task.form_key), data=data, errors=errors or {},
-                           attachments=_attachment_names(data), last_reason=last_reason,
+                           attachments=_attachment_names(task.form_key, data), last_reason=last_reason,
                            can_act=can_act_on(g.user, task) and task.status == "open"), status
 
 
-def _attachment_names(data) -> dict:
-    ids = [i for v in (data.get("documents") or {}).values() for i in v]
+def _attachment_names(form_key: str, data) -> dict:
+    ids = attachment_ids(form_json_schema(form_key), data)
     if not ids:
         return {}
     return {a.id: a for a in db.session.query(Attachment).filter(Attachment.id.in_(ids))}

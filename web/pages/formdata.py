@@ -21,6 +21,13 @@ def _scalar(prop: dict, raw: str):
     return raw
 
 
+def _filled(value) -> bool:
+    """Whether a posted row holds anything: empty upload lists and unticked boxes do not count."""
+    if isinstance(value, dict):
+        return any(_filled(v) for v in value.values())
+    return value is not None and value is not False and value != "" and value != []
+
+
 def from_html(schema: dict, form, files, *, session_factory, actor, prefix="") -> dict:
     """Build form data; uploaded files are stored first (own transaction) so a failed
     submission re-renders with them already attached."""
@@ -44,7 +51,7 @@ def from_html(schema: dict, form, files, *, session_factory, actor, prefix="") -
             for index in range(MAX_ROWS):
                 row = from_html(prop["items"], form, files, session_factory=session_factory,
                                 actor=actor, prefix=f"{key}.{index}.")
-                if row:
+                if _filled(row):
                     rows.append(row)
             data[name] = rows
         elif kind == "array":
@@ -56,3 +63,20 @@ def from_html(schema: dict, form, files, *, session_factory, actor, prefix="") -
             if raw is not None and raw.strip() != "":
                 data[name] = _scalar(prop, raw)
     return data
+
+
+def attachment_ids(schema: dict, data) -> set[int]:
+    """Every attachment id in form data, wherever the schema puts upload fields (rows included)."""
+    found: set[int] = set()
+    if not isinstance(data, dict):
+        return found
+    for name, prop in schema.get("properties", {}).items():
+        value = data.get(name)
+        if prop.get("type") == "object":
+            found |= attachment_ids(prop, value)
+        elif prop.get("type") == "array" and prop.get("x-attachments"):
+            found |= {i for i in value or () if isinstance(i, int)}
+        elif prop.get("type") == "array" and prop["items"].get("type") == "object":
+            for row in value or ():
+                found |= attachment_ids(prop["items"], row)
+    return found
