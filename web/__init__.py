@@ -1,13 +1,29 @@
 """Application factory."""
 import logging
+from datetime import date, datetime
 
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from engine.domain.workdays import WorkdayCalendar, default_calendar, load_calendar
 from engine.services import accounts, settings
 
 from .config import load_config
 from .extensions import babel, db, migrate
+
+
+def _calendar(app: Flask) -> WorkdayCalendar:
+    path = app.config.get("WORKDAY_CALENDAR")
+    calendar = load_calendar(path) if path else default_calendar()
+    today = datetime.now(settings.CHINA_TZ).date()
+    for year in (today.year, today.year + 1):
+        if not calendar.covers(date(year, 12, 31)):
+            # Without the arrangements, only weekends count as days off in that year: deadlines
+            # over the Spring Festival or National Day would be counted short.
+            logging.getLogger(__name__).warning(
+                "the working-day calendar has no holiday arrangements for %s; set WORKDAY_CALENDAR "
+                "to a file with the State Council notice for that year", year)
+    return calendar
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -30,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         notice_lead_workdays=app.config["NOTICE_LEAD_WORKDAYS"],
         rectification_max_days=app.config["RECTIFICATION_MAX_DAYS"],
         stop_order_max_days=app.config["STOP_ORDER_MAX_DAYS"],
+        calendar=_calendar(app),
     ))
     if app.config["PASSWORD_HASH_FAST"]:
         accounts.configure_hasher(time_cost=1, memory_cost=8192)

@@ -48,6 +48,9 @@ def load_config() -> dict:
         "NOTICE_LEAD_WORKDAYS": int(os.environ.get("NOTICE_LEAD_WORKDAYS", "2")),
         "RECTIFICATION_MAX_DAYS": int(os.environ.get("RECTIFICATION_MAX_DAYS", "7")),
         "STOP_ORDER_MAX_DAYS": int(os.environ.get("STOP_ORDER_MAX_DAYS", "30")),
+        # A holiday file in the format of engine/domain/data/cn_workdays.json, to load a year's
+        # State Council arrangements as soon as they are published (empty: the bundled file).
+        "WORKDAY_CALENDAR": os.environ.get("WORKDAY_CALENDAR", ""),
         # "inprocess": a background thread runs the timer sweep (embedded default);
         # "celery": Celery beat + workers do it (production, needs REDIS_URL).
         "BACKGROUND": os.environ.get("BACKGROUND", "celery" if os.environ.get("REDIS_URL") else "inprocess"),
