@@ -112,14 +112,18 @@ def signoff(accepted_on, conclusion="pass", **extra):
     return data
 
 
-def acknowledged(api, crane_id):
-    r = lodge(api, crane_id)
-    assert r.status_code == 201, r.get_data(as_text=True)
-    case_id = r.get_json()["id"]
+def notice_passed(api, lodged):
+    """A lodged (installation or dismantling) notice passed by both parties and acknowledged."""
+    assert lodged.status_code == 201, lodged.get_data(as_text=True)
+    case_id = lodged.get_json()["id"]
     complete(api, "contractor_wuhan", case_id, {"decision": "pass"})
     complete(api, "supervisor_wuhan", case_id, {"decision": "pass"})
     complete(api, "reg_wuhan", case_id, {"decision": "approve"})
     return case_id
+
+
+def acknowledged(api, crane_id):
+    return notice_passed(api, lodge(api, crane_id))
 
 
 def inspected(api, crane_id):

@@ -5,6 +5,7 @@ from forms import FORMS, form_json_schema
 from forms.api import CompleteTaskRequest, SessionRequest, StartCaseRequest
 from forms.enterprise import SignUpSchema
 from forms.personnel import PersonSchema
+from forms.projects import PROJECT_STATUSES, ProjectStatusSchema
 from forms.jsonschema import schema_to_json
 
 from . import bp
@@ -62,6 +63,7 @@ def openapi_document() -> dict:
                 "SessionRequest": schema_to_json(SessionRequest()),
                 "SignUpRequest": schema_to_json(SignUpSchema()),
                 "PersonRequest": schema_to_json(PersonSchema()),
+                "ProjectStatusRequest": schema_to_json(ProjectStatusSchema()),
                 "StartCaseRequest": schema_to_json(StartCaseRequest()),
                 "CompleteTaskRequest": schema_to_json(CompleteTaskRequest()),
                 **forms,
@@ -111,6 +113,20 @@ def openapi_document() -> dict:
                                                   errors=(401, 404))},
             "/api/v1/cranes/{id}": {"get": _op("A crane record with its cases", params=(_path_id("id"),),
                                                errors=(401, 404))},
+            "/api/v1/projects": {"get": _op(
+                "Projects visible to the user (regulators: in their jurisdiction; enterprises: where they are "
+                "the user, the supervision firm or a party of one of its cases)", params=(
+                    _query("status", {"type": "string", "enum": list(PROJECT_STATUSES)}),
+                    _query("q", {"type": "string", "description": "part of the project code or name"}), *PAGING),
+                errors=(401, 422))},
+            "/api/v1/projects/{id}": {"get": _op(
+                "The project ledger (项目台账): parties, cranes with their state, notices and other cases, crews, "
+                "inspections and open hazards, status history", params=(_path_id("id"),), errors=(401, 404))},
+            "/api/v1/projects/{id}/status": {"post": _op(
+                "Mark a project 在建 (under_construction) or 完工 (completed); regulators of the project's region "
+                "only. 完工 is refused (409) while a crane is installed on it or a hazard is open",
+                params=(_path_id("id"),), body={"$ref": "#/components/schemas/ProjectStatusRequest"},
+                errors=(401, 403, 404, 409, 422))},
         },
     }
 

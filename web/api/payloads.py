@@ -1,7 +1,10 @@
 """JSON shapes of the API's answers."""
+from engine.domain.lifecycle import STATE_LABELS
+from engine.domain.personnel import SPECIAL_OPERATION_CATEGORIES
 from engine.domain.regions import get_region
 from engine.domain.resident_id import mask_resident_id
 from forms import current_locale
+from forms.projects import PROJECT_STATUSES
 
 
 def _iso(value):
@@ -75,6 +78,60 @@ def crane_json(crane) -> dict:
         "documents": [{"doc_type": d.doc_type, "attachment_id": d.attachment_id,
                        "name": d.attachment.original_name} for d in crane.documents],
     }
+
+
+def _pick(pair) -> str | None:
+    return (pair[0] if current_locale.get().startswith("zh") else pair[1]) if pair else None
+
+
+def _enterprise(enterprise) -> dict | None:
+    return {"id": enterprise.id, "name": enterprise.name, "uscc": enterprise.uscc} if enterprise else None
+
+
+def project_json(project) -> dict:
+    return {
+        "id": project.id, "code": project.code, "name": project.name, "permit_number": project.permit_number,
+        "address": project.address, "region_code": project.region_code,
+        "status": project.status, "status_label": _pick(PROJECT_STATUSES.get(project.status)),
+        "user_enterprise": _enterprise(project.user_enterprise),
+        "supervisor_enterprise": _enterprise(project.supervisor_enterprise),
+        "created_at": _iso(project.created_at), "updated_at": _iso(project.updated_at),
+    }
+
+
+def ledger_json(ledger) -> dict:
+    project = ledger.project
+    out = project_json(project)
+    out["parties"] = [{"role": p.role, "role_label": _pick(p.label), "enterprise": _enterprise(p.enterprise)}
+                      for p in ledger.parties]
+    out["cranes"] = [{
+        "id": c.id, "record_number": c.record_number, "crane_type": c.crane_type, "model": c.model,
+        "factory_serial": c.factory_serial, "owner": _enterprise(c.owner), "status": c.status,
+        "status_label": _pick(STATE_LABELS.get(c.status)), "on_site": c.project_id == project.id,
+        "accepted_on": _iso(c.accepted_on) if c.project_id == project.id else None,
+        "use_registration_no": c.use_registration_no if c.project_id == project.id else None,
+    } for c in ledger.cranes]
+    out["cases"] = [{**case_json(c), "procedure": ledger.procedures[c.process_key].name(current_locale.get())
+                     if c.process_key in ledger.procedures else c.process_key} for c in ledger.cases]
+    out["personnel"] = [{
+        "name": p.name, "certificate_no": p.certificate_no, "category": p.category,
+        "category_label": _pick(SPECIAL_OPERATION_CATEGORIES.get(p.category)) if p.category else None,
+        "valid_until": _iso(p.valid_until),
+        "expired": p.valid_until is not None and p.valid_until < ledger.today,
+        "duties": [_pick(d) for d in p.duties], "case_ids": p.case_ids,
+    } for p in ledger.personnel]
+    out["inspections"] = [{
+        "id": i.id, "case_id": i.instance_id, "check_date": _iso(i.check_date), "check_type": i.check_type,
+        "instrument": i.instrument, "notice_number": i.notice_number, "deadline_on": _iso(i.deadline_on),
+        "status": i.status, "overdue_since": _iso(i.overdue_since), "closed_at": _iso(i.closed_at),
+    } for i in ledger.inspections]
+    out["open_hazards"] = [{
+        "id": h.hazard.id, "inspection_id": h.hazard.inspection_id, "seq": h.hazard.seq,
+        "description": h.hazard.description, "location": h.hazard.location, "grade": h.hazard.grade,
+        "crane_id": h.hazard.crane_id, "deadline_on": _iso(h.deadline_on), "overdue": h.overdue,
+    } for h in ledger.open_hazards]
+    out["status_history"] = [event_json(e) for e in ledger.history]
+    return out
 
 
 def attachment_json(att) -> dict:

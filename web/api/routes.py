@@ -3,18 +3,20 @@ from flask import current_app, g, jsonify, request, send_file
 from marshmallow import ValidationError
 
 from engine.errors import InvalidInput
-from engine.services import attachments, cases, cranes, enterprise_filing, inbox, personnel, prefill
+from engine.services import attachments, cases, cranes, enterprise_filing, inbox, personnel, prefill, projects
 from engine.services.accounts import authenticate, issue_token
 from forms import form_json_schema, t
 from forms.api import CompleteTaskRequest, ListQuery, SessionRequest, StartCaseRequest, TaskQuery
 from forms.enterprise import SignUpSchema
 from forms.personnel import PersonSchema
+from forms.projects import ProjectQuery, ProjectStatusSchema
 
 from ..transactions import write
 from ..extensions import db
 from ..security import login_required
 from . import bp
-from .payloads import attachment_json, case_json, crane_json, person_json, task_json, user_json
+from .payloads import (attachment_json, case_json, crane_json, ledger_json, person_json, project_json, task_json,
+                       user_json)
 
 
 def _load(schema_cls, source):
@@ -162,6 +164,33 @@ def get_crane(crane_id: int):
     out = crane_json(crane)
     out["cases"] = [case_json(c) for c in cranes.crane_cases(db.session, user=g.user, crane=crane)]
     return jsonify(out)
+
+
+@bp.get("/v1/projects")
+@login_required
+def list_projects():
+    q = _query(ProjectQuery)
+    rows, total = projects.list_projects(db.session, g.user, status=q["status"], q=q["q"], page=q["page"],
+                                         per_page=q["per_page"])
+    return jsonify({"items": [project_json(p) for p in rows], "total": total, "page": q["page"]})
+
+
+@bp.get("/v1/projects/<int:project_id>")
+@login_required
+def get_project(project_id: int):
+    project = projects.get_project(db.session, g.user, project_id)
+    return jsonify(ledger_json(projects.project_ledger(db.session, project, viewer=g.user)))
+
+
+@bp.post("/v1/projects/<int:project_id>/status")
+@login_required
+def set_project_status(project_id: int):
+    body = _load(ProjectStatusSchema, _json_body())
+    with write() as s:
+        project = projects.get_project(s, g.user, project_id, lock=True)
+        projects.set_project_status(s, g.user, project, body["status"], body["reason"])
+        payload = project_json(project)
+    return jsonify(payload), 200
 
 
 @bp.get("/v1/personnel")
