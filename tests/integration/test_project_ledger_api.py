@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db import AuditEvent, Hazard, Inspection, Project
+from engine.db import AuditEvent, Project
 from forms import t
 from tests.helpers import approved_crane
+from tests.integration import test_inspection_api as checks
 from tests.integration.test_installation_api import (CREW, acknowledged, complete, dismantling_data, lodge, notice_passed,
                                                      record_number, register, registered, today_china, uscc_of)
 
@@ -37,21 +38,6 @@ def dismantled(api, crane_id):
     """An in-use crane dismantled and off the site, filed and idle again."""
     return notice_passed(api, api("installer_wuhan").post("/api/v1/cases", json={
         "process_key": "dismantling_notice", "data": dismantling_data(api, crane_id)}))
-
-
-def spot_check(world, pid, case_id, hazards):
-    """A spot check with its hazards, as the supervision process records them."""
-    with Session(world.engine) as s:
-        inspection = Inspection(instance_id=case_id, project_id=pid, region_code="420106", check_date=today_china(),
-                                check_type="routine", inspectors=["检查员甲", "检查员乙"], instrument="rectification",
-                                notice_number=f"WHZG-{case_id}", deadline_on=today_china() + timedelta(days=3))
-        s.add(inspection)
-        s.flush()
-        for seq, (description, status, deadline) in enumerate(hazards, 1):
-            s.add(Hazard(inspection_id=inspection.id, seq=seq, description=description, location="3# 楼塔吊",
-                         category="crane", grade="general", status=status, deadline_on=deadline))
-        s.commit()
-        return inspection.id
 
 
 def _pdf(api, username):
@@ -167,25 +153,28 @@ def test_later_cases_follow_the_crane_and_completion_waits_for_the_dismantling(a
 def test_open_hazards_are_listed_with_deadlines_and_block_completion(api, world, crane):
     registered(api, crane)
     dismantled(api, crane)
+    register(api, "contractor_wuhan", [checks.MANAGER])
     pid = project_id(world)
-    notice = ledger(api, "reg_wuhan", pid)["cases"][0]["id"]
-    yesterday, soon = today_china() - timedelta(days=1), today_china() + timedelta(days=5)
-    inspection = spot_check(world, pid, notice, [("起重力矩限制器失效", "open", yesterday),
-                                                ("标准节螺栓缺失", "closed", None), ("附着杆变形", "open", None)])
+    # A spot check recorded ten days late: its five-day deadline has already passed.
+    checked_on = today_china() - timedelta(days=10)
+    case_id = checks.start_check(api, check_date=checked_on.isoformat())["id"]
     body = ledger(api, "reg_wuhan", pid)
-    assert [(i["id"], i["notice_number"], i["status"]) for i in body["inspections"]] == [
-        (inspection, f"WHZG-{notice}", "open")]
-    hazards = [(h["description"], h["deadline_on"], h["overdue"]) for h in body["open_hazards"]]
-    # 附着杆变形 has no deadline of its own: its notice's deadline (in three days) applies.
-    assert hazards == [("起重力矩限制器失效", yesterday.isoformat(), True),
-                       ("附着杆变形", (today_china() + timedelta(days=3)).isoformat(), False)]
+    assert [c["process_key"] for c in body["cases"]][-1] == "inspection_rectification"
+    (inspection,) = body["inspections"]
+    assert (inspection["case_id"], inspection["status"], inspection["check_date"]) == (case_id, "open", checked_on.isoformat())
+    assert inspection["notice_number"] == f"鄂A整改〔{checked_on.year}〕00001号"
+    deadline = (checked_on + timedelta(days=5)).isoformat()
+    assert [(h["seq"], h["description"], h["deadline_on"], h["overdue"]) for h in body["open_hazards"]] == [
+        (1, "标准节连接螺栓缺失 2 颗", deadline, True), (2, "临边防护缺失", deadline, True)]
+    assert ledger(api, "contractor_wuhan", pid)["open_hazards"] == body["open_hazards"]
     r = set_status(api, "reg_wuhan", pid, "completed")
     assert r.status_code == 409 and r.get_json()["message"] == t("project_open_hazards", "zh_CN", n=2)
-    with Session(world.engine) as s:
-        for hazard in s.scalars(select(Hazard).where(Hazard.inspection_id == inspection)):
-            hazard.status, hazard.deadline_on = "closed", soon
-        s.commit()
-    assert ledger(api, "reg_wuhan", pid)["open_hazards"] == []
+    # Rectified, countersigned and passed on re-inspection: nothing open, the project may be completed.
+    checks.reply(api, case_id)
+    complete(api, "supervisor_wuhan", case_id, {"decision": "pass", "chief_supervisor": "吴总监"})
+    complete(api, "reg_wuhan", case_id, checks.reinspection([(1, "pass"), (2, "pass")]))
+    body = ledger(api, "reg_wuhan", pid)
+    assert body["open_hazards"] == [] and body["inspections"][0]["status"] == "closed"
     assert set_status(api, "reg_wuhan", pid, "completed").status_code == 200
 
 
