@@ -81,7 +81,7 @@ def test_sign_up_file_return_correct_approve_then_crane_filing_allowed(app, worl
         assert [st.certificate_no for st in s.query(EnterpriseStaff).filter_by(enterprise_id=ent.id)] == ["鄂建安C1(2021)0001234"]
     keys = {p["key"] for p in me.get("/api/v1/processes").get_json()["items"]}
     assert keys == {"enterprise_filing", "crane_registration", "record_cancellation", "installation_notice",
-                    "dismantling_notice"}
+                    "dismantling_notice", "jacking_notice"}
 
 
 def test_sign_up_refuses_bad_codes_and_duplicates(app, world):
