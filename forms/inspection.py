@@ -5,7 +5,7 @@ from marshmallow import ValidationError, fields, validates_schema
 from .base import BaseSchema, Length, OneOf, Range, text
 from .fields import AttachmentIds, PastDate, StrictFloat
 from .installation import REVIEW_LABELS
-from .messages import t
+from .messages import current_locale, t
 
 CHECK_TYPES = {"routine": ("日常检查", "Routine"), "special": ("专项检查", "Special"),
                "random": ("双随机抽查", "Random"), "follow_up": ("复查", "Follow-up")}
@@ -45,6 +45,14 @@ RESULTS = {"pass": ("合格，销项", "Passed: close the hazard"), "fail": ("�
 OVERSIGHT_ACTIONS = {"urge": ("督促整改", "Urge rectification"), "summons": ("约谈企业负责人", "Summon the principal"),
                      "public_notice": ("通报批评", "Public notice"), "penalty": ("移交立案处罚", "Refer for penalty")}
 CONDUCT_DECISIONS = {"confirm": ("记入不良行为记录", "Record as bad conduct"), "dismiss": ("不予记录", "Do not record")}
+
+
+def inspection_labels() -> dict[str, dict[str, str]]:
+    """Check types, grades, instruments and hazard items in the request's language, for pages."""
+    index = 0 if current_locale.get().startswith("zh") else 1
+    return {group: {key: pair[index] for key, pair in choices.items()} for group, choices in (
+        ("check_types", CHECK_TYPES), ("grades", GRADES), ("instruments", INSTRUMENTS),
+        ("major_items", MAJOR_ITEMS), ("categories", CATEGORIES))}
 
 
 class InspectorSchema(BaseSchema):

@@ -49,4 +49,7 @@ def test_regulator_records_a_check_and_the_contractor_replies_in_the_browser_for
     reply["csrf_token"] = csrf_from(bad.get_data(as_text=True))
     ok = contractor.post(f"/tasks/{task['id']}", data={**reply, **evidence}, content_type="multipart/form-data")
     assert ok.status_code == 302, ok.get_data(as_text=True)[:3000]
-    assert "监理审核整改回复" in contractor.get(ok.location).get_data(as_text=True)
+    case = contractor.get(ok.location).get_data(as_text=True)
+    assert "监理审核整改回复" in case
+    # The case page shows the notice and each hazard with its measure and state.
+    assert "鄂A整改〔" in case and "螺栓已全部复紧" in case and "未销项" in case and "一般隐患" in case

@@ -1,11 +1,13 @@
 """My cases, starting a procedure, case detail and the task form."""
 from flask import g, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
 
-from engine.db import Attachment, FilingSubmission
+from engine.db import Attachment, FilingSubmission, Inspection
 from engine.errors import InvalidInput
 from engine.services import attachments, cases, cranes, prefill
 from engine.services.access import can_act_on
 from forms import form_json_schema
+from forms.inspection import inspection_labels
 
 from ..transactions import write
 from ..extensions import db
@@ -51,7 +53,10 @@ def case(case_id: int):
     if instance.subject_type == "crane" and instance.subject_id:
         crane = cranes.get_crane(db.session, user=g.user, crane_id=instance.subject_id)
     tasks = cases.case_tasks(db.session, instance, "open")
-    return render_template("cases/detail.html", instance=instance, crane=crane,
+    inspection = db.session.scalar(select(Inspection).where(Inspection.instance_id == instance.id)) \
+        if instance.process_key == "inspection_rectification" else None
+    return render_template("cases/detail.html", instance=instance, crane=crane, inspection=inspection,
+                           labels=inspection_labels() if inspection else {},
                            history=cases.case_history(db.session, instance), tasks=tasks,
                            step_titles=cases.step_titles(db.session, instance),
                            actionable={t.id for t in tasks if can_act_on(g.user, t)})
