@@ -39,6 +39,10 @@ class Crane(Base):
     # "manufacturer|model|serial" (normalised) while the filing is live; NULL once rejected or
     # cancelled. A unique index on it refuses duplicate filings even under concurrency.
     identity_key: Mapped[str | None] = mapped_column(String(400), unique=True)
+    # Transfer of ownership: the old record names the transferee; the transferee's new record
+    # points back at it, and with it the safety technical archive passes to the new owner.
+    transferee_uscc: Mapped[str | None] = mapped_column(String(18))
+    predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("crane.id"), index=True)
     filing_region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The site the crane stands on, from installation notice to dismantling.

@@ -2,6 +2,7 @@
 from functools import lru_cache
 
 from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from engine.db import CaseParty, Crane, HumanTask, ProcessInstance, Project, User
 from engine.domain.regions import all_regions, is_within
@@ -83,6 +84,13 @@ def _cranes_in_cases_of(enterprise_id):
         or_(ProcessInstance.applicant_enterprise_id == enterprise_id, _party_of_case(enterprise_id)))
 
 
+def _records_handed_to(enterprise_id):
+    """Ids of earlier records of cranes transferred to the enterprise (their archive passed on)."""
+    successor = aliased(Crane)
+    return select(successor.predecessor_id).where(successor.owner_enterprise_id == enterprise_id,
+                                                  successor.predecessor_id.is_not(None))
+
+
 def can_see_crane(user: User, crane: Crane, session=None) -> bool:
     """Owners see their cranes; other enterprises those their cases are about; regulators those
     filed in, or standing on a project in, their jurisdiction (`session` needed for the latter two)."""
@@ -91,8 +99,11 @@ def can_see_crane(user: User, crane: Crane, session=None) -> bool:
     if user.kind == "enterprise":
         if crane.owner_enterprise_id == user.enterprise_id:
             return True
-        return session is not None and user.enterprise_id is not None and session.scalar(
-            _cranes_in_cases_of(user.enterprise_id).where(ProcessInstance.subject_id == crane.id).limit(1)) is not None
+        if session is None or user.enterprise_id is None:
+            return False
+        return session.scalar(
+            _cranes_in_cases_of(user.enterprise_id).where(ProcessInstance.subject_id == crane.id).limit(1)) is not None \
+            or crane.id in set(session.scalars(_records_handed_to(user.enterprise_id)))
     if user.kind == "regulator":
         if in_jurisdiction(user, crane.filing_region_code):
             return True
@@ -128,7 +139,8 @@ def crane_filter(user: User):
         return true()
     if user.kind == "enterprise":
         return or_(Crane.owner_enterprise_id == user.enterprise_id,
-                   Crane.id.in_(_cranes_in_cases_of(user.enterprise_id)))
+                   Crane.id.in_(_cranes_in_cases_of(user.enterprise_id)),
+                   Crane.id.in_(_records_handed_to(user.enterprise_id)))
     if user.kind == "regulator":
         return or_(region_codes_filter(user, Crane.filing_region_code),
                    Crane.project_id.in_(select(Project.id).where(region_codes_filter(user, Project.region_code))))

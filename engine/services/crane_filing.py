@@ -7,7 +7,7 @@ from sqlalchemy.orm import lazyload
 
 from engine.bpmn.assignment import due_at_from_workdays
 from engine.bpmn.runtime import OperatorCall
-from engine.db import Crane, CraneDocument
+from engine.db import Crane, CraneDocument, Enterprise
 from engine.domain.cranes import CRANE_TYPES, assessment_required, type_letter
 from engine.domain.regions import plate_letter
 from engine.errors import InvalidInput
@@ -41,6 +41,15 @@ def _crane(call: OperatorCall) -> Crane:
     return crane
 
 
+def _transferred_record(ctx, crane: Crane) -> int | None:
+    """The cancelled record of the same crane transferred to the applicant, if any."""
+    applicant = ctx.session.get(Enterprise, ctx.instance.applicant_enterprise_id)
+    return ctx.session.scalar(select(Crane.id).where(
+        Crane.status == "cancelled", Crane.transferee_uscc == applicant.uscc, Crane.id != crane.id,
+        Crane.manufacturer == crane.manufacturer, Crane.model == crane.model,
+        Crane.factory_serial == crane.factory_serial).order_by(Crane.id.desc()).limit(1))
+
+
 def _check_duplicate(session, crane: Crane, key: str) -> None:
     other = session.scalar(select(Crane).where(Crane.identity_key == key, Crane.id != crane.id))
     if other is not None:
@@ -69,6 +78,7 @@ def submit(call: OperatorCall) -> dict:
         key = identity_key(crane.manufacturer, crane.model, crane.factory_serial)
         _check_duplicate(ctx.session, crane, key)
         crane.identity_key = key
+        crane.predecessor_id = _transferred_record(ctx, crane)
         crane.status = "pending_review"
         crane.filing_region_code = ctx.instance.region_code
         crane.documents = [CraneDocument(attachment_id=i, doc_type=doc)

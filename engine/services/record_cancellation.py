@@ -52,6 +52,8 @@ def approve(call: OperatorCall) -> dict:
     request = submitted_data(ctx.session, ctx.instance.id)
     crane.status = lifecycle.next_state(lifecycle.RECORD_CANCELLATION, lifecycle.APPROVED, crane.status)
     crane.identity_key = None  # the same crane may be filed again (by the transferee)
+    if request["reason"] == "transfer":
+        crane.transferee_uscc = request["transferee_uscc"]
     ctx.instance.outcome = "approved"
     audit.record(ctx.session, action="cancelled", instance=ctx.instance, actor=ctx.actor,
                  to_state=crane.status, reason=request["reason"],

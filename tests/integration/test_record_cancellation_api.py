@@ -62,10 +62,31 @@ def test_transfer_needs_transferee_and_frees_the_identity_for_the_new_owner(api)
     assert r.status_code == 201, r.get_data(as_text=True)
     reg = api("reg_wuhan")
     reg.post(f"/api/v1/tasks/{open_task_id(r.get_json())}/complete", json={"data": {"decision": "approve"}})
-    # The transferee files the same crane (same manufacturer, model, serial) anew.
+    assert yichang.get(f"/api/v1/cranes/{crane_id}").status_code == 404  # not before it files the crane
+    # The transferee files the same crane (same manufacturer, model, serial) anew …
     r = yichang.post("/api/v1/cases", json={"process_key": "crane_registration",
                                             "data": filing_data(yichang, serial="CANCEL-4")})
     assert r.status_code == 201, r.get_data(as_text=True)
+    # … and the old record, with its safety technical archive, is handed over to it.
+    new = yichang.get(f"/api/v1/cranes/{r.get_json()['subject']['id']}").get_json()
+    assert new["predecessor_id"] == crane_id
+    old = yichang.get(f"/api/v1/cranes/{crane_id}")
+    assert old.status_code == 200 and old.get_json()["status"] == "cancelled"
+    assert crane_id in [c["id"] for c in yichang.get("/api/v1/cranes").get_json()["items"]]
+    # Another enterprise filing a crane with the same identity gets no hand-over.
+    assert api("installer_wuhan").get(f"/api/v1/cranes/{crane_id}").status_code == 404
+
+
+def test_a_record_cancelled_without_transfer_is_not_handed_to_a_later_filer(api):
+    crane_id = _filed_crane(api, "CANCEL-6")
+    r = _request(api, crane_id, reason="scrapped")
+    api("reg_wuhan").post(f"/api/v1/tasks/{open_task_id(r.get_json())}/complete", json={"data": {"decision": "approve"}})
+    yichang = api("owner_yichang")
+    r = yichang.post("/api/v1/cases", json={"process_key": "crane_registration",
+                                            "data": filing_data(yichang, serial="CANCEL-6")})
+    assert r.status_code == 201
+    assert yichang.get(f"/api/v1/cranes/{r.get_json()['subject']['id']}").get_json()["predecessor_id"] is None
+    assert yichang.get(f"/api/v1/cranes/{crane_id}").status_code == 404
 
 
 def test_return_and_reject_leave_the_crane_filed(api):

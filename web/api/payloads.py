@@ -75,6 +75,7 @@ def crane_json(crane) -> dict:
                      "region_code": crane.project.region_code} if crane.project_id else None),
         "accepted_on": _iso(crane.accepted_on),
         "use_registration_no": crane.use_registration_no, "registered_at": _iso(crane.registered_at),
+        "predecessor_id": crane.predecessor_id,
         "documents": [{"doc_type": d.doc_type, "attachment_id": d.attachment_id,
                        "name": d.attachment.original_name} for d in crane.documents],
     }
