@@ -46,5 +46,21 @@ def approved_crane(api, serial: str, **overrides) -> int:
     return case["subject"]["id"]
 
 
+def wuhan_project(world, code: str, name: str) -> int:
+    """A project in 武昌区 (420106) of contractor_wuhan, supervised by supervisor_wuhan, as an
+    installation notice leaves it; returns its id."""
+    from sqlalchemy.orm import Session
+
+    from engine.db import Project
+
+    with Session(world.engine) as s:
+        row = Project(code=code, name=name, permit_number=f"42010620261101{code[-4:]}", address="武汉市武昌区中北路 99 号",
+                      region_code="420106", user_enterprise_id=world.user("contractor_wuhan").enterprise_id,
+                      supervisor_enterprise_id=world.user("supervisor_wuhan").enterprise_id)
+        s.add(row)
+        s.commit()
+        return row.id
+
+
 def uscc_of(api, username: str) -> str:
     return api(username).get("/api/v1/me").get_json()["enterprise_uscc"]

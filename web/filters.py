@@ -2,11 +2,14 @@
 from flask import Flask
 
 from engine.domain.cranes import CRANE_TYPES
+from engine.domain.lifecycle import STATE_LABELS
 from engine.domain.regions import get_region
+from engine.services.audit import ACTION_LABELS
 from engine.services.settings import CHINA_TZ
 from forms import current_locale
 from engine.domain.resident_id import mask_resident_id
 from forms.messages import document_name
+from forms.projects import PROJECT_STATUSES
 
 STATUS_LABELS = {
     "running": ("办理中", "In progress"), "completed": ("已办结", "Completed"),
@@ -15,11 +18,6 @@ STATUS_LABELS = {
     "draft": ("草稿", "Draft"), "pending_review": ("备案待审", "Pending review"),
     "returned": ("退回补正", "Returned for correction"), "filed": ("已备案", "Filed"),
     "in_use": ("在用", "In use"),
-}
-ACTION_LABELS = {
-    "start": ("发起", "Started"), "complete": ("提交", "Submitted"), "decision": ("审核", "Decision"),
-    "deploy": ("部署", "Deployed"), "timer": ("定时器触发", "Timer fired"),
-    "overdue": ("超过办理时限", "Past the time limit"),
 }
 DECISION_LABELS = {"approve": ("准予备案", "Approved"), "return": ("退回补正", "Returned for correction"),
                    "reject": ("不予备案", "Rejected")}
@@ -82,4 +80,6 @@ def init_app(app: Flask) -> None:
         number=plain_number, masked_id=mask_resident_id, region_path=region_path, crane_type=crane_type_name, doc_name=document_name,
         status=lambda v: _pick(STATUS_LABELS, v), action=lambda v: _pick(ACTION_LABELS, v),
         decision=lambda v: _pick(DECISION_LABELS, v), level=lambda v: _pick(LEVEL_LABELS, v),
+        crane_state=lambda v: _pick(STATE_LABELS, v), project_status=lambda v: _pick(PROJECT_STATUSES, v),
+        pick=lambda pair: (pair[0] if _zh() else pair[1]) if pair else "",
     )

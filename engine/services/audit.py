@@ -4,6 +4,24 @@ from sqlalchemy.orm import Session
 
 from engine.db import AuditEvent, utcnow
 
+# What each action means, for histories and the crane's archive (zh, en).
+ACTION_LABELS = {
+    "start": ("发起", "Started"), "complete": ("提交", "Submitted"), "decision": ("审核", "Decision"),
+    "deploy": ("部署", "Deployed"), "timer": ("定时器触发", "Timer fired"),
+    "overdue": ("超过办理时限", "Past the time limit"),
+    "crane_state": ("设备状态变更", "Crane state changed"),
+    "returned_by_parties": ("参建单位退回", "Returned by the parties"),
+    "inspection_failed": ("检验不合格", "Inspection failed"),
+    "acceptance_failed": ("验收不合格", "Acceptance failed"),
+    "registered": ("核发使用登记证明", "Use registration issued"),
+    "registration_reminder": ("使用登记提醒", "Use registration reminder"),
+    "registration_late": ("逾期申请使用登记", "Use registration applied for late"),
+    "registration_not_opened": ("未能开启使用登记", "Use registration not opened"),
+    "use_registration_cancelled": ("使用登记注销", "Use registration cancelled"),
+    "cancelled": ("备案注销", "Record cancelled"),
+    "project_status": ("项目状态变更", "Project status changed"),
+}
+
 # One statement object, parameters per call: compiled once, reused for every event.
 _INSERT = insert(AuditEvent)
 

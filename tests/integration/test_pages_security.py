@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import DEMO_PASSWORD, csrf_from
-from tests.helpers import open_task_id, start_filing
+from tests.helpers import open_task_id, start_filing, wuhan_project
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -70,7 +70,8 @@ def _concrete(rule) -> str:
 def test_there_are_page_routes_to_check(app):
     endpoints = {r.endpoint for r in _page_rules(app)}
     assert {"pages.home", "pages.my_cases", "pages.case", "pages.task", "pages.inbox", "pages.cranes",
-            "pages.crane", "pages.attachment", "pages.definitions", "pages.start"} <= endpoints
+            "pages.crane", "pages.attachment", "pages.definitions", "pages.start", "pages.projects",
+            "pages.project", "pages.project_status"} <= endpoints
 
 
 def test_every_page_route_redirects_anonymous_users_to_login(app, filing):
@@ -250,6 +251,28 @@ def test_regulator_of_another_region_gets_404_on_the_case_and_its_task(app, api,
     assert task["status"] == "open"
     assert f"/tasks/{filing['task']}" not in yichang.get("/inbox").get_data(as_text=True)
     assert f"/tasks/{filing['task']}" in _browser(app, "reg_wuhan").get("/inbox").get_data(as_text=True)
+
+
+@pytest.fixture
+def project(world):
+    return wuhan_project(world, "4201062026-0200", "武昌古城改造一期")
+
+
+@pytest.mark.parametrize(("username", "page", "mark"), [
+    ("reg_wuhan", 200, 302), ("reg_province", 200, 302), ("contractor_wuhan", 200, 403),
+    ("supervisor_wuhan", 200, 403), ("admin", 200, 403), ("reg_yichang", 404, 404), ("owner_yichang", 404, 404),
+    ("installer_wuhan", 404, 404)])
+def test_project_pages_by_role_and_region(app, project, username, page, mark):
+    client = _browser(app, username)
+    assert client.get(f"/projects/{project}").status_code == page
+    listed = client.get("/projects").get_data(as_text=True)
+    assert ("4201062026-0200" in listed) == (page == 200)
+    url = f"/projects/{project}/status"
+    assert client.post(url, data={"status": "completed"}).status_code == 400  # no CSRF token
+    r = client.post(url, data={"csrf_token": _csrf(client), "status": "completed", "reason": "竣工"})
+    assert r.status_code == mark
+    status = _browser(app, "reg_wuhan").get(f"/projects/{project}").get_data(as_text=True)
+    assert ('data-testid="project-status">完工' in status) == (mark == 302)
 
 
 def test_owner_who_sees_the_case_still_cannot_complete_the_review(app, api, filing):
