@@ -20,6 +20,13 @@ ACTION_LABELS = {
     "use_registration_cancelled": ("使用登记注销", "Use registration cancelled"),
     "cancelled": ("备案注销", "Record cancelled"),
     "project_status": ("项目状态变更", "Project status changed"),
+    "inspection_recorded": ("登记监督检查并下发文书", "Spot check recorded, notice issued"),
+    "rectification_replied": ("整改回复", "Rectification reply"),
+    "reinspected": ("复查", "Re-inspected"),
+    "order_lifted": ("解除停工/停用（复工）", "Stop order lifted"),
+    "escalated": ("逾期未整改，报上级督办", "Overdue: escalated to the level above"),
+    "oversight": ("上级督办", "Oversight by the level above"),
+    "jacking_accepted": ("顶升/附着验收合格", "Jacking / anchorage accepted"),
 }
 
 # One statement object, parameters per call: compiled once, reused for every event.
