@@ -12,7 +12,7 @@ from sqlalchemy import text
 from engine.domain.uscc import uscc_check_char
 from forms import t
 from tests.conftest import DEMO_PASSWORD
-from tests.helpers import PDF, filing_data, open_task_id, start_filing, upload
+from tests.helpers import PDF, filing_data, open_task_id, start_filing, upload, wuhan_project
 
 USERS = ("admin", "owner_wuhan", "installer_wuhan", "contractor_wuhan", "owner_yichang", "supervisor_wuhan",
          "inspector_wuhan",
@@ -48,6 +48,8 @@ MATRIX = {
     "GET /api/v1/attachments/{id}": _only(SEES_WUHAN_CASE, 200, 404),
     "GET /api/v1/cranes": _only(USERS, 200, None),
     "GET /api/v1/cranes/{id}": _only(SEES_WUHAN_CASE, 200, 404),
+    "GET /api/v1/cranes/{id}/archive": _only(SEES_WUHAN_CASE, 200, 404),
+    "GET /api/v1/cranes/{id}/archive.zip": _only(SEES_WUHAN_CASE, 200, 404),
     "GET /api/v1/personnel": _only(USERS, 200, None),
     "POST /api/v1/personnel": _only(ENTERPRISES, 201, 403),
     "GET /api/v1/personnel/{id}": _only(SEES_WUHAN_CASE, 200, 404),  # a person of owner_wuhan
@@ -64,18 +66,7 @@ PUBLIC = {"POST /api/v1/session", "POST /api/v1/enterprises"}
 def wuhan_filing(api, world):
     """A submitted Wuhan filing: ids of the case, its review task, the crane and one document; and
     a Wuhan project."""
-    from sqlalchemy.orm import Session
-
-    from engine.db import Project
-
-    with Session(world.engine) as s:
-        project = Project(code="4201062026-0100", name="光谷科技园四期", permit_number="420106202611010109",
-                          address="武汉市武昌区中北路 99 号", region_code="420106",
-                          user_enterprise_id=world.user("contractor_wuhan").enterprise_id,
-                          supervisor_enterprise_id=world.user("supervisor_wuhan").enterprise_id)
-        s.add(project)
-        s.commit()
-        project_id = project.id
+    project_id = wuhan_project(world, "4201062026-0100", "光谷科技园四期")
     owner = api("owner_wuhan")
     case = start_filing(owner, serial="AUTH-WH-1")
     crane = owner.get(f"/api/v1/cranes/{case['subject']['id']}").get_json()

@@ -35,6 +35,11 @@ def _op(summary, *, body=None, ok="200", ok_desc="OK", params=(), errors=(401, 4
     return op
 
 
+def _download(op, mimetype):
+    op["responses"]["200"]["content"] = {mimetype: {"schema": {"type": "string", "format": "binary"}}}
+    return op
+
+
 def _path_id(name):
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
@@ -113,6 +118,14 @@ def openapi_document() -> dict:
                                                   errors=(401, 404))},
             "/api/v1/cranes/{id}": {"get": _op("A crane record with its cases", params=(_path_id("id"),),
                                                errors=(401, 404))},
+            "/api/v1/cranes/{id}/archive": {"get": _op(
+                "The crane's safety technical archive (安全技术档案): its filing documents, every case about it with "
+                "the steps and events recorded, the files submitted, spot checks and hazards naming it, in time order",
+                params=(_path_id("id"),), errors=(401, 404))},
+            "/api/v1/cranes/{id}/archive.zip": {"get": _download(_op(
+                "The archive as a ZIP: manifest.json (crane facts, timeline, each file's path, size and sha256), "
+                "timeline.csv (UTF-8 with BOM) and the files in folders per document and case",
+                params=(_path_id("id"),), errors=(401, 404)), "application/zip")},
             "/api/v1/projects": {"get": _op(
                 "Projects visible to the user (regulators: in their jurisdiction; enterprises: where they are "
                 "the user, the supervision firm or a party of one of its cases)", params=(

@@ -1,9 +1,14 @@
 """API endpoints. Each checks identity here and role + scope in the service it calls."""
+import re
+import tempfile
+from urllib.parse import quote
+
 from flask import current_app, g, jsonify, request, send_file
 from marshmallow import ValidationError
 
 from engine.errors import InvalidInput
-from engine.services import attachments, cases, cranes, enterprise_filing, inbox, personnel, prefill, projects
+from engine.services import (archive, attachments, cases, cranes, enterprise_filing, inbox, personnel, prefill,
+                             projects)
 from engine.services.accounts import authenticate, issue_token
 from forms import form_json_schema, t
 from forms.api import CompleteTaskRequest, ListQuery, SessionRequest, StartCaseRequest, TaskQuery
@@ -164,6 +169,30 @@ def get_crane(crane_id: int):
     out = crane_json(crane)
     out["cases"] = [case_json(c) for c in cranes.crane_cases(db.session, user=g.user, crane=crane)]
     return jsonify(out)
+
+
+@bp.get("/v1/cranes/<int:crane_id>/archive")
+@login_required
+def crane_archive(crane_id: int):
+    crane = cranes.get_crane(db.session, user=g.user, crane_id=crane_id)
+    found = archive.crane_archive(db.session, crane, viewer=g.user)
+    return jsonify({"crane": found.facts, "timeline": found.timeline})
+
+
+@bp.get("/v1/cranes/<int:crane_id>/archive.zip")
+@login_required
+def crane_archive_zip(crane_id: int):
+    crane = cranes.get_crane(db.session, user=g.user, crane_id=crane_id)
+    target = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+    archive.write_archive_zip(db.session, crane, target, viewer=g.user)
+    target.seek(0)
+    response = send_file(target, mimetype="application/zip")
+    number = crane.record_number or str(crane.id)
+    # The record number in full for browsers that read filename*, its ASCII letters for the rest.
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"safety-archive-{re.sub(r'[^0-9A-Za-z-]', '', number)}.zip\"; "
+        f"filename*=UTF-8''{quote(f'安全技术档案-{number}.zip')}")
+    return response
 
 
 @bp.get("/v1/projects")

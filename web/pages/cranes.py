@@ -1,7 +1,11 @@
 """My cranes (enterprise) / cranes in my jurisdiction (regulator)."""
+from datetime import datetime
+
 from flask import g, render_template
 
+from engine.services import archive as archive_service
 from engine.services import cranes as crane_service
+from engine.services.attachments import can_read_attachment
 
 from ..extensions import db
 from ..security import login_required
@@ -20,5 +24,9 @@ def cranes():
 @login_required
 def crane(crane_id: int):
     crane = crane_service.get_crane(db.session, user=g.user, crane_id=crane_id)
-    return render_template("cranes/detail.html", crane=crane,
+    archive = archive_service.crane_archive(db.session, crane, viewer=g.user)
+    timeline = [{**entry, "when": datetime.fromisoformat(entry["at"])} for entry in archive.timeline]
+    # Files are linked where the user may open them on their own; the archive ZIP holds them all.
+    readable = {f.attachment.id for f in archive.files if can_read_attachment(db.session, g.user, f.attachment)}
+    return render_template("cranes/detail.html", crane=crane, timeline=timeline, readable=readable,
                            cases=crane_service.crane_cases(db.session, user=g.user, crane=crane))
