@@ -143,14 +143,21 @@ def record_check(call: OperatorCall) -> dict:
     name_party(ctx, "user", project.user_enterprise_id)
     name_party(ctx, "supervisor", project.supervisor_enterprise_id)
     data["notice_issued"] = instrument != "none"
-    if deadline:
-        data["deadline_at"] = deadline_moment(deadline).isoformat()
     audit.record(ctx.session, action="inspection_recorded", instance=ctx.instance, actor=ctx.actor,
                  to_state=instrument, notice_number=inspection.notice_number, hazards=len(hazards),
                  deadline_on=deadline.isoformat() if deadline else None,
                  stop_use_crane=stop_crane.record_number if stop_crane else None)
     return {"inspection_id": inspection.id, "notice_number": inspection.notice_number,
             "deadline_on": deadline.isoformat() if deadline else None}
+
+
+@operator("inspection.arm_deadline")
+def arm_deadline(call: OperatorCall) -> dict:
+    """Set the reply's deadline timer from the notice as it stands now (first issue, re-issue, or a
+    reply sent back by the supervisor: the deadline is the notice's, never restarted)."""
+    inspection = _inspection(call.context)
+    call.data["deadline_at"] = deadline_moment(inspection.deadline_on).isoformat()
+    return {"deadline_on": inspection.deadline_on.isoformat()}
 
 
 def _check_project_manager(ctx: TransitionContext, name: str, number: str) -> None:
@@ -237,7 +244,6 @@ def record_reinspection(call: OperatorCall) -> dict:
         for number in failed:
             open_hazards[number].deadline_on = deadline
         data["all_closed"] = False
-        data["deadline_at"] = deadline_moment(deadline).isoformat()
     audit.record(ctx.session, action="reinspected", instance=ctx.instance, actor=ctx.actor,
                  to_state="closed" if not failed else "reissued", closed=len(results) - len(failed),
                  reissued=len(failed), deadline_on=inspection.deadline_on.isoformat() if failed else None)
@@ -266,7 +272,6 @@ def escalate(call: OperatorCall) -> dict:
     ctx.session.flush()
     inspection.escalated_deadline_on = inspection.deadline_on
     data["escalated"] = True
-    data["conduct_record_id"] = record.id
     audit.record(ctx.session, action="escalated", instance=ctx.instance, task_name="reply_rectification",
                  to_state="overdue", deadline_on=deadline, conduct_record=record.id)
     return {"deadline_on": deadline, "conduct_record_id": record.id}
@@ -275,7 +280,10 @@ def escalate(call: OperatorCall) -> dict:
 @operator("inspection.record_oversight")
 def record_oversight(call: OperatorCall) -> dict:
     ctx, data = call.context, call.data
-    record = ctx.session.get(ConductRecord, data["conduct_record_id"])
+    # From the database, not the task data: the escalation branch's data is not relied on.
+    record = ctx.session.scalar(select(ConductRecord).where(
+        ConductRecord.instance_id == ctx.instance.id, ConductRecord.status == "candidate")
+        .order_by(ConductRecord.id.desc()).limit(1))
     record.status = "confirmed" if data["conduct_record"] == "confirm" else "dismissed"
     record.decided_by_id, record.decided_at = ctx.actor.id if ctx.actor else None, ctx.now
     audit.record(ctx.session, action="oversight", instance=ctx.instance, actor=ctx.actor, to_state=record.status,
