@@ -73,6 +73,8 @@ def test_transfer_needs_transferee_and_frees_the_identity_for_the_new_owner(api)
     old = yichang.get(f"/api/v1/cranes/{crane_id}")
     assert old.status_code == 200 and old.get_json()["status"] == "cancelled"
     assert crane_id in [c["id"] for c in yichang.get("/api/v1/cranes").get_json()["items"]]
+    archive = yichang.get(f"/api/v1/cranes/{crane_id}/archive")
+    assert archive.status_code == 200 and archive.get_json()["timeline"]
     # Another enterprise filing a crane with the same identity gets no hand-over.
     assert api("installer_wuhan").get(f"/api/v1/cranes/{crane_id}").status_code == 404
 
