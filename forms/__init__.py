@@ -13,7 +13,7 @@ from .installation import (AcceptanceSignoffSchema, DismantlingNoticeSchema, Ins
 from .inspection import (CountersignSchema, OversightSchema, RectificationReplySchema, ReinspectionSchema,
                          SpotCheckSchema)
 from .jsonschema import schema_to_json
-from .messages import current_locale, t
+from .messages import current_locale, pick, t
 from .review import ReviewDecisionSchema
 
 FORMS: dict[str, type[Schema]] = {
@@ -71,5 +71,5 @@ def form_json_schema(form_key: str) -> dict:
     return schema_to_json(form_schema(form_key))
 
 
-__all__ = ["FORMS", "ValidationError", "current_locale", "dump_form", "form_json_schema", "form_keys",
+__all__ = ["FORMS", "ValidationError", "current_locale", "pick", "dump_form", "form_json_schema", "form_keys",
            "form_schema", "load_form", "t"]

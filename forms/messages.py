@@ -146,6 +146,11 @@ def _pick(pair: tuple[str, str], locale: str | None = None) -> str:
     return pair[0] if locale.startswith("zh") else pair[1]
 
 
+def pick(pair: tuple[str, str] | None) -> str:
+    """The request language's half of a (zh, en) pair; "" for none."""
+    return _pick(pair) if pair else ""
+
+
 def t(key: str, locale: str | None = None, **params) -> str:
     text = _pick(MESSAGES[key], locale)
     return text.format(**params) if params else text

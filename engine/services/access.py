@@ -103,7 +103,8 @@ def can_see_crane(user: User, crane: Crane, session=None) -> bool:
             return False
         return session.scalar(
             _cranes_in_cases_of(user.enterprise_id).where(ProcessInstance.subject_id == crane.id).limit(1)) is not None \
-            or crane.id in set(session.scalars(_records_handed_to(user.enterprise_id)))
+            or session.scalar(select(Crane.id).where(Crane.predecessor_id == crane.id,
+                                                     Crane.owner_enterprise_id == user.enterprise_id).limit(1)) is not None
     if user.kind == "regulator":
         if in_jurisdiction(user, crane.filing_region_code):
             return True

@@ -24,7 +24,7 @@ from engine.bpmn.assignment import form_key_of
 from engine.db import (Attachment, AuditEvent, CaseAttachment, CaseRecord, Crane, Enterprise, Hazard,
                        Inspection, ProcessInstance, User)
 from engine.domain.lifecycle import STATE_LABELS
-from forms import FORMS, current_locale, form_schema
+from forms import FORMS, current_locale, form_schema, pick
 from forms.inspection import CHECK_TYPES, GRADES, INSTRUMENTS
 from forms.messages import DOCUMENT_NAMES
 from workflows.catalog import load_catalog
@@ -52,10 +52,6 @@ def _zh() -> bool:
     return current_locale.get().startswith("zh")
 
 
-def _pick(pair) -> str:
-    return (pair[0] if _zh() else pair[1]) if pair else ""
-
-
 def _iso(value):
     return value.isoformat() if value is not None else None
 
@@ -73,7 +69,7 @@ def _document_titles(locale: str) -> dict[str, tuple[str, str]]:
 
 
 def document_title(doc_type: str | None) -> str:
-    return _pick(_document_titles(current_locale.get()).get(doc_type)) or (doc_type or "")
+    return pick(_document_titles(current_locale.get()).get(doc_type)) or (doc_type or "")
 
 
 def _safe(name: str) -> str:
@@ -99,10 +95,10 @@ class Archive:
     files: list[ArchiveFile] = field(default_factory=list)
 
 
-def crane_facts(crane: Crane) -> dict:
+def archive_facts(crane: Crane) -> dict:
     return {
         "id": crane.id, "record_number": crane.record_number, "status": crane.status,
-        "status_label": _pick(STATE_LABELS.get(crane.status)), "crane_type": crane.crane_type, "model": crane.model,
+        "status_label": pick(STATE_LABELS.get(crane.status)), "crane_type": crane.crane_type, "model": crane.model,
         "manufacturer": crane.manufacturer, "factory_serial": crane.factory_serial,
         "manufacture_date": _iso(crane.manufacture_date), "manufacturing_licence_no": crane.manufacturing_licence_no,
         "product_certificate_no": crane.product_certificate_no,
@@ -129,9 +125,9 @@ def _summary(form_key: str | None, data: dict) -> str:
         if value in (None, "", []):
             continue
         meta = fields[name].metadata if name in fields else {}
-        label = (_pick((meta.get("labels") or {}).get(value)) if isinstance(value, str) else "") or str(value)
-        parts.append(f"{_pick(meta.get('title')) or name}：{label}" if _zh() else
-                     f"{_pick(meta.get('title')) or name}: {label}")
+        label = (pick((meta.get("labels") or {}).get(value)) if isinstance(value, str) else "") or str(value)
+        parts.append(f"{pick(meta.get('title')) or name}：{label}" if _zh() else
+                     f"{pick(meta.get('title')) or name}: {label}")
     return "；".join(parts) if _zh() else "; ".join(parts)
 
 
@@ -144,9 +140,9 @@ def _document_ids(data: dict) -> list[tuple[str, int]]:
 
 
 def _event_title(event: AuditEvent) -> str:
-    title = _pick(ACTION_LABELS.get(event.action)) or event.action
+    title = pick(ACTION_LABELS.get(event.action)) or event.action
     if event.action == "crane_state":
-        return f"{title}：{_pick(STATE_LABELS.get(event.from_state))} → {_pick(STATE_LABELS.get(event.to_state))}"
+        return f"{title}：{pick(STATE_LABELS.get(event.from_state))} → {pick(STATE_LABELS.get(event.to_state))}"
     return title
 
 
@@ -277,7 +273,7 @@ def crane_archive(session: Session, crane: Crane, viewer: User | None = None) ->
             **b.case_ref(case), "title": document_title(doc_type) or attachment.original_name, "doc_type": doc_type,
             "step": step, "file": b.file(attachment, _case_folder(case))})
     _inspections(b, viewer)
-    facts = crane_facts(crane)
+    facts = archive_facts(crane)
     if crane.predecessor_id:  # filed anew after a transfer of ownership: the record it continues
         before = session.get(Crane, crane.predecessor_id)
         facts["predecessor"] = {"id": before.id, "record_number": before.record_number}
@@ -295,24 +291,25 @@ def _inspections(b: _Builder, viewer: User | None) -> None:
         return
     cases = {c.id: c for c in session.scalars(select(ProcessInstance).options(defer(ProcessInstance.state))
                                               .where(ProcessInstance.id.in_([i.instance_id for i in rows])))}
+    photo_ids = {i for inspection in rows for h in inspection.hazards if h.crane_id == crane.id
+                 for i in (h.photos or []) + (h.evidence or []) if isinstance(i, int)}
+    photos = {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(photo_ids)))} \
+        if photo_ids else {}
     for inspection in rows:
         case = cases[inspection.instance_id]
         if viewer is not None and not keeps_archive(viewer, crane) and not can_see_case(viewer, case, session):
             continue
         b.add(inspection.created_at, "inspection", {
-            **b.case_ref(case), "title": _pick(INSTRUMENTS.get(inspection.instrument)),
-            "summary": " · ".join(filter(None, (_pick(CHECK_TYPES.get(inspection.check_type)), inspection.notice_number))),
+            **b.case_ref(case), "title": pick(INSTRUMENTS.get(inspection.instrument)),
+            "summary": " · ".join(filter(None, (pick(CHECK_TYPES.get(inspection.check_type)), inspection.notice_number))),
             "data": {"check_date": _iso(inspection.check_date), "check_type": inspection.check_type,
                      "instrument": inspection.instrument, "notice_number": inspection.notice_number,
                      "deadline_on": _iso(inspection.deadline_on), "status": inspection.status,
                      "stop_use": inspection.stop_use_crane_id == crane.id, "closed_at": _iso(inspection.closed_at)}})
         hazards = [h for h in inspection.hazards if h.crane_id == crane.id]
-        photo_ids = {i for h in hazards for i in (h.photos or []) + (h.evidence or []) if isinstance(i, int)}
-        photos = {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(photo_ids)))} \
-            if photo_ids else {}
         for hazard in hazards:
             b.add(inspection.created_at, "hazard", {
-                **b.case_ref(case), "title": _pick(GRADES.get(hazard.grade)), "summary": hazard.description,
+                **b.case_ref(case), "title": pick(GRADES.get(hazard.grade)), "summary": hazard.description,
                 "data": {"seq": hazard.seq, "description": hazard.description, "location": hazard.location,
                          "grade": hazard.grade, "major_item": hazard.major_item, "status": hazard.status,
                          "deadline_on": _iso(hazard.deadline_on), "measure": hazard.measure,

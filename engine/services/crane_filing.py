@@ -70,7 +70,7 @@ def submit(call: OperatorCall) -> dict:
         for name, value in filing.items():
             setattr(crane, name, value)
         check_documents_owned(ctx.session, ctx.instance.applicant_enterprise_id, documents)
-        today = ctx.now.astimezone(CHINA_TZ).date()
+        today = ctx.today
         if assessment_required(crane.crane_type, crane.manufacture_date, today,
                                rated_moment_knm=filing.get("rated_moment_knm"),
                                hoist_drive=crane.hoist_drive) and not documents.get("assessment_report"):

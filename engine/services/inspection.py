@@ -8,14 +8,14 @@ from engine.bpmn.runtime import OperatorCall
 from engine.db import Certificate, ConductRecord, Crane, Hazard, Inspection, Person, Project
 from engine.domain.regions import plate_letter
 from engine.errors import InvalidInput
-from forms import t
+from forms import pick, t
 from forms.inspection import INSTRUMENTS, SpotCheckSchema
 
 from . import audit
 from .access import in_jurisdiction
 from .attachments import foreign_uploads, link_to_case
 from .context import TransitionContext
-from .installation import _zh, name_party
+from .installation import name_party
 from .operators import operator
 from .record_numbers import next_serial
 from .settings import CHINA_TZ, get_settings
@@ -27,10 +27,6 @@ SPOT_CHECK_FIELDS = tuple(SpotCheckSchema().fields)
 NOTICE_KINDS = {"rectification": ("整改", "1"), "stop_work": ("停工", "2"), "stop_use": ("停用", "3")}
 
 
-def _today(ctx: TransitionContext) -> date:
-    return ctx.now.astimezone(CHINA_TZ).date()
-
-
 def deadline_moment(day: date) -> datetime:
     """A deadline day ends at midnight China time: the timer fires at the start of the next day."""
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=CHINA_TZ)
@@ -40,16 +36,21 @@ def _inspection(ctx: TransitionContext) -> Inspection:
     return ctx.session.scalar(select(Inspection).where(Inspection.instance_id == ctx.instance.id))
 
 
-def _open_hazards(ctx: TransitionContext, inspection: Inspection) -> dict[int, Hazard]:
+def _open_hazards(inspection: Inspection) -> dict[int, Hazard]:
     return {h.seq: h for h in inspection.hazards if h.status == "open"}
+
+
+def _put_error(errors: dict, path: tuple, message: str) -> None:
+    """Set a field message at a nested path, e.g. ("hazards", 0, "photos")."""
+    node = errors
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = [message]
 
 
 def _check_uploads(ctx: TransitionContext, ids, errors: dict, path: tuple) -> None:
     if foreign_uploads(ctx.session, ctx.actor, ids):
-        node = errors
-        for key in path[:-1]:
-            node = node.setdefault(key, {})
-        node[path[-1]] = [t("attachment_unknown")]
+        _put_error(errors, path, t("attachment_unknown"))
 
 
 def _all_ids(documents: dict) -> set[int]:
@@ -60,7 +61,7 @@ def _check_deadline(instrument: str, days: int, field: str) -> None:
     settings = get_settings()
     limit = settings.rectification_max_days if instrument == "rectification" else settings.stop_order_max_days
     if days > limit:
-        label = INSTRUMENTS[instrument][0 if _zh() else 1]
+        label = pick(INSTRUMENTS[instrument])
         raise InvalidInput({field: [t("deadline_too_long", instrument=label, days=limit)]})
 
 
@@ -74,10 +75,7 @@ def _project_in_reach(ctx: TransitionContext, code: str) -> Project:
 def _crane_on(ctx: TransitionContext, project: Project, record_number: str, field_errors: dict, path: tuple):
     crane = ctx.session.scalar(select(Crane).where(Crane.record_number == record_number))
     if crane is None or crane.project_id != project.id:
-        node = field_errors
-        for key in path[:-1]:
-            node = node.setdefault(key, {})
-        node[path[-1]] = [t("crane_not_on_project", record=record_number)]
+        _put_error(field_errors, path, t("crane_not_on_project", record=record_number))
         return None
     return crane
 
@@ -165,7 +163,7 @@ def _check_project_manager(ctx: TransitionContext, name: str, number: str) -> No
         select(Certificate.category, Certificate.valid_until, Person.name)
         .join(Person, Person.id == Certificate.person_id)
         .where(Certificate.number == number, Person.enterprise_id == ctx.actor.enterprise_id)).first()
-    if found is None or found.category != "B" or found.name != name or found.valid_until < _today(ctx):
+    if found is None or found.category != "B" or found.name != name or found.valid_until < ctx.today:
         raise InvalidInput({"project_manager_cert": [t("manager_certificate")]})
 
 
@@ -174,7 +172,7 @@ def record_reply(call: OperatorCall) -> dict:
     """Every open hazard answered once, with the contractor's own evidence."""
     ctx, data = call.context, call.data
     inspection = _inspection(ctx)
-    open_hazards = _open_hazards(ctx, inspection)
+    open_hazards = _open_hazards(inspection)
     errors: dict = {}
     seen = set()
     for index, item in enumerate(data["items"]):
@@ -196,10 +194,10 @@ def record_reply(call: OperatorCall) -> dict:
         hazard.measure, hazard.evidence = item["measure"], item["evidence"]
         hazard.completed_on = date.fromisoformat(item["completed_on"])
     link_to_case(ctx.session, ctx.instance.id, {"evidence": {i for item in data["items"] for i in item["evidence"]}})
-    late = inspection.deadline_on is not None and _today(ctx) > inspection.deadline_on
+    late = inspection.deadline_on is not None and ctx.today > inspection.deadline_on
     audit.record(ctx.session, action="rectification_replied", instance=ctx.instance, actor=ctx.actor,
                  hazards=len(data["items"]), late=late)
-    return {"replied_on": _today(ctx).isoformat(), "late": late}
+    return {"replied_on": ctx.today.isoformat(), "late": late}
 
 
 def _lift_orders(ctx: TransitionContext, inspection: Inspection) -> None:
@@ -215,7 +213,7 @@ def record_reinspection(call: OperatorCall) -> dict:
     the notice closes and any stop order is lifted (复工)."""
     ctx, data = call.context, call.data
     inspection = _inspection(ctx)
-    open_hazards = _open_hazards(ctx, inspection)
+    open_hazards = _open_hazards(inspection)
     results = {r["hazard_no"]: r["result"] for r in data["results"]}
     errors = {}
     for index, result in enumerate(data["results"]):

@@ -20,7 +20,7 @@ from .attachments import check_documents_owned, link_to_case
 from .context import TransitionContext
 from .crane_facts import check_procedure_allowed
 from .operators import operator
-from .settings import CHINA_TZ, get_settings
+from .settings import get_settings
 from .submissions import another_running_case, keep_submission, submitted_data
 
 NOTICE_FIELDS = tuple(InstallationNoticeSchema().fields)
@@ -89,7 +89,7 @@ def check_crew(session, enterprise_id: int, crew: list[dict], needed: set[str], 
 
 def check_lead_time(ctx: TransitionContext, planned_start: date, field: str = "planned_start") -> None:
     settings = get_settings()
-    today = ctx.now.astimezone(CHINA_TZ).date()
+    today = ctx.today
     if notice_too_late(settings.calendar, today, planned_start, settings.notice_lead_workdays):
         earliest = earliest_start(settings.calendar, today, settings.notice_lead_workdays)
         raise InvalidInput({field: [t("notice_too_late", days=settings.notice_lead_workdays,

@@ -211,9 +211,9 @@ def _personnel(session: Session, cases: list[ProcessInstance]) -> list[LedgerPer
     numbers = [p.certificate_no for p in people.values() if p.certificate_no]
     if numbers:
         for cert in session.scalars(select(Certificate).join(Person).where(Certificate.number.in_(numbers))):
-            for person in people.values():
-                if person.certificate_no == cert.number and person.name == cert.person.name:
-                    person.category, person.valid_until = cert.category, cert.valid_until
+            person = people.get((cert.person.name, cert.number))
+            if person is not None:
+                person.category, person.valid_until = cert.category, cert.valid_until
     return sorted(people.values(), key=lambda p: (p.name, p.certificate_no or ""))
 
 

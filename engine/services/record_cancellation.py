@@ -15,7 +15,6 @@ from . import audit
 from .attachments import check_documents_owned, link_to_case
 from .crane_facts import check_procedure_allowed
 from .operators import operator
-from .settings import CHINA_TZ
 from .submissions import another_running_case, keep_submission, submitted_data
 
 REQUEST_FIELDS = tuple(CancellationRequestSchema().fields)
@@ -28,7 +27,7 @@ def submit(call: OperatorCall) -> dict:
     crane = ctx.session.get(Crane, request["crane_id"])
     if crane is None or crane.owner_enterprise_id != ctx.instance.applicant_enterprise_id:
         raise InvalidInput({"crane_id": [t("crane_not_yours")]})
-    check_procedure_allowed(lifecycle.RECORD_CANCELLATION, crane, ctx.now.astimezone(CHINA_TZ).date())
+    check_procedure_allowed(lifecycle.RECORD_CANCELLATION, crane, ctx.today)
     if another_running_case(ctx, "record_cancellation", ProcessInstance.subject_type == "crane",
                             ProcessInstance.subject_id == crane.id):
         raise Conflict(t("cancellation_running"))

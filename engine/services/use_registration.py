@@ -28,10 +28,6 @@ from .submissions import another_running_case, keep_submission, mark_overdue
 FIELDS = tuple(UseRegistrationSchema().fields)
 
 
-def _today(ctx: TransitionContext) -> date:
-    return ctx.now.astimezone(CHINA_TZ).date()
-
-
 def _crane_for(ctx: TransitionContext, crane_id) -> tuple[Crane, Project]:
     crane = ctx.session.get(Crane, crane_id) if isinstance(crane_id, int) and not isinstance(crane_id, bool) else None
     if crane is None or crane.project_id is None:
@@ -39,7 +35,7 @@ def _crane_for(ctx: TransitionContext, crane_id) -> tuple[Crane, Project]:
     project = ctx.session.get(Project, crane.project_id)
     if project.user_enterprise_id != ctx.instance.applicant_enterprise_id:
         raise InvalidInput({"crane_id": [t("crane_not_on_your_project")]})
-    check_procedure_allowed(lifecycle.USE_REGISTRATION, crane, _today(ctx))
+    check_procedure_allowed(lifecycle.USE_REGISTRATION, crane, ctx.today)
     return crane, project
 
 
@@ -79,7 +75,7 @@ def open_registration_case(ctx: TransitionContext, crane: Crane) -> ProcessInsta
 
     project = ctx.session.get(Project, crane.project_id)
     try:
-        check_procedure_allowed(lifecycle.USE_REGISTRATION, crane, _today(ctx))
+        check_procedure_allowed(lifecycle.USE_REGISTRATION, crane, ctx.today)
     except CraneFlowError as exc:
         audit.record(ctx.session, action="registration_not_opened", instance=ctx.instance, actor=ctx.actor,
                      reason=str(getattr(exc, "errors", exc)))
@@ -97,16 +93,16 @@ def submit(call: OperatorCall) -> dict:
         raise InvalidInput({"crane_id": [t("crane_changed")]})
     crane, _ = _crane_for(ctx, application["crane_id"])
     check_crew(ctx.session, ctx.instance.applicant_enterprise_id, application["operators"],
-               operating_crew_categories(crane.crane_type), _today(ctx), field="operators")
+               operating_crew_categories(crane.crane_type), ctx.today, field="operators")
     documents = application["documents"]
     check_documents_owned(ctx.session, ctx.instance.applicant_enterprise_id, documents)
     link_to_case(ctx.session, ctx.instance.id, documents)
     keep_submission(ctx, "use_registration", application)
     crane.status = lifecycle.next_state(lifecycle.USE_REGISTRATION, lifecycle.SUBMITTED, crane.status)
-    if registration_late(crane.accepted_on, _today(ctx)):
+    if registration_late(crane.accepted_on, ctx.today):
         ctx.instance.overdue_since = ctx.instance.overdue_since or ctx.now
         audit.record(ctx.session, action="registration_late", instance=ctx.instance, actor=ctx.actor,
-                     accepted_on=crane.accepted_on.isoformat(), applied_on=_today(ctx).isoformat())
+                     accepted_on=crane.accepted_on.isoformat(), applied_on=ctx.today.isoformat())
     return {"crane_id": crane.id}
 
 
@@ -123,7 +119,7 @@ def approve(call: OperatorCall) -> dict:
     ctx = call.context
     crane = ctx.session.get(Crane, ctx.instance.subject_id)
     project = ctx.session.get(Project, crane.project_id)
-    number = issue_registration_number(ctx.session, crane, project, ctx.now.astimezone(CHINA_TZ).year)
+    number = issue_registration_number(ctx.session, crane, project, ctx.today.year)
     crane.status = lifecycle.next_state(lifecycle.USE_REGISTRATION, lifecycle.APPROVED, crane.status)
     crane.use_registration_no, crane.registered_at = number, ctx.now
     ctx.instance.outcome = "approved"
