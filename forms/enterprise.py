@@ -55,6 +55,9 @@ class EnterpriseFilingSchema(BaseSchema):
     roles = fields.List(fields.String(validate=OneOf(ENTERPRISE_ROLE_CHOICES)), required=True,
                         metadata={"title": ("企业类型", "Enterprise roles"), "labels": ROLE_LABELS})
     integrated = fields.Boolean(load_default=False, metadata={"title": ("租赁、安装、维保一体化企业", "Integrated rental, installation and maintenance")})
+    partner_installer_uscc = Uscc(load_default=None, allow_none=True, metadata={
+        "title": ("合作安装单位统一社会信用代码（一体化企业无安装资质时填写）",
+                  "Partner installer's credit code (integrated firm without its own installation qualification)")})
     qualification_no = text(64, required=False, load_default=None, allow_none=True, title=("资质证书编号", "Qualification certificate no."))
     qualification_category = text(100, required=False, load_default=None, allow_none=True, title=("资质类别", "Qualification category"))
     qualification_grade = text(32, required=False, load_default=None, allow_none=True, title=("资质等级", "Qualification grade"))
@@ -79,6 +82,15 @@ class EnterpriseFilingSchema(BaseSchema):
                          "safety_licence_valid_until"):
                 if not data.get(name):
                     errors.setdefault(name, [t("installer_needs_licence")])
+        if data.get("integrated"):
+            if roles is not None and "owner" not in roles:
+                errors.setdefault("roles", [t("integrated_needs_owner")])
+            if roles is not None and "installer" not in roles and not data.get("partner_installer_uscc"):
+                errors["partner_installer_uscc"] = [t("integrated_needs_installer")]
+        elif data.get("partner_installer_uscc"):
+            errors["partner_installer_uscc"] = [t("partner_only_integrated")]
+        if data.get("partner_installer_uscc") and data.get("partner_installer_uscc") == data.get("uscc"):
+            errors["partner_installer_uscc"] = [t("partner_is_self")]
         if len(data.get("safety_staff") or ()) > 50:
             errors["safety_staff"] = [t("length_max", max=50)]
         if errors:

@@ -46,6 +46,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         notice_lead_workdays=app.config["NOTICE_LEAD_WORKDAYS"],
         rectification_max_days=app.config["RECTIFICATION_MAX_DAYS"],
         stop_order_max_days=app.config["STOP_ORDER_MAX_DAYS"],
+        self_checks_per_month=app.config["SELF_CHECKS_PER_MONTH"],
+        archive_gate=app.config["ARCHIVE_GATE"],
         calendar=_calendar(app),
     ))
     if app.config["PASSWORD_HASH_FAST"]:

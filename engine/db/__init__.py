@@ -9,6 +9,7 @@ from .cranes import Crane, CraneDocument, RecordNumberSequence
 from .personnel import Certificate, Person
 from .projects import CaseParty, CaseRecord, Project
 from .inspections import ConductRecord, Hazard, Inspection
+from .operations import OPERATION_KINDS, OperationRecord
 
 __all__ = [
     "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseDocument", "EnterpriseRole", "EnterpriseStaff",
@@ -16,4 +17,5 @@ __all__ = [
     "ProcessDefinition", "ProcessInstance", "HumanTask", "AuditEvent", "Attachment",
     "Crane", "CraneDocument", "RecordNumberSequence", "Certificate", "Person",
     "CaseParty", "CaseRecord", "Project", "ConductRecord", "Hazard", "Inspection",
+    "OPERATION_KINDS", "OperationRecord",
 ]

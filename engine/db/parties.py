@@ -27,6 +27,9 @@ class Enterprise(Base):
     contact_person: Mapped[str | None] = mapped_column(String(64))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     integrated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An integrated owner without its own installation qualification names the one installer it
+    # has contracted; only that installer (or the owner) works on its cranes.
+    partner_installer_uscc: Mapped[str | None] = mapped_column(String(18))
     qualification_no: Mapped[str | None] = mapped_column(String(64))
     qualification_category: Mapped[str | None] = mapped_column(String(100))
     qualification_grade: Mapped[str | None] = mapped_column(String(32))

@@ -1,6 +1,7 @@
 """The safety technical archive (安全技术档案) of a crane (Order 166 Art 9, domain.md §5): one
 timeline of its filing documents, every case about it with the steps and events each recorded,
-the files submitted in them, and the spot checks and hazards that name it; and a ZIP of it all.
+the files submitted in them, the spot checks and hazards that name it, and its operation records
+(self-checks, maintenance, repairs, faults); and a ZIP of it all.
 
 The owner keeps the archive, so its own crane's archive holds every case about the crane; others
 find the cases they may see elsewhere (those they started or are named in, or of their region).
@@ -27,6 +28,8 @@ from engine.domain.lifecycle import STATE_LABELS
 from forms import FORMS, current_locale, form_schema, pick
 from forms.inspection import CHECK_TYPES, GRADES, INSTRUMENTS
 from forms.messages import DOCUMENT_NAMES
+from forms.operations import KINDS as OPERATION_KINDS
+from forms.operations import SELF_CHECK_RESULTS
 from workflows.catalog import load_catalog
 
 from .access import can_see_case
@@ -34,6 +37,7 @@ from .attachments import read_chunks
 from .audit import ACTION_LABELS
 from .cases import step_titles
 from .definitions import parsed_definition
+from .operations import list_operations, record_attachments
 from .settings import CHINA_TZ
 
 FORMAT = "craneflow-safety-archive/1"
@@ -44,7 +48,7 @@ SUMMARY_FIELDS = ("decision", "conclusion", "result", "reason", "findings", "mea
                   "inspected_on", "accepted_on", "project_code", "project_name", "planned_start", "model",
                   "factory_serial", "equipment_manager")
 # Same moment: the step or event first, then the files it submitted.
-KIND_ORDER = {"event": 0, "step": 1, "inspection": 2, "hazard": 3, "document": 4, "attachment": 4}
+KIND_ORDER = {"event": 0, "step": 1, "inspection": 2, "hazard": 3, "operation": 3, "document": 4, "attachment": 4}
 UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
@@ -273,6 +277,7 @@ def crane_archive(session: Session, crane: Crane, viewer: User | None = None) ->
             **b.case_ref(case), "title": document_title(doc_type) or attachment.original_name, "doc_type": doc_type,
             "step": step, "file": b.file(attachment, _case_folder(case))})
     _inspections(b, viewer)
+    _operations(b)
     facts = archive_facts(crane)
     if crane.predecessor_id:  # filed anew after a transfer of ownership: the record it continues
         before = session.get(Crane, crane.predecessor_id)
@@ -316,6 +321,22 @@ def _inspections(b: _Builder, viewer: User | None) -> None:
                          "completed_on": _iso(hazard.completed_on), "closed_at": _iso(hazard.closed_at)},
                 "files": [b.file(photos[i], _case_folder(case)) for i in (hazard.photos or []) + (hazard.evidence or [])
                           if i in photos]})
+
+
+def _operations(b: _Builder) -> None:
+    """Self-checks, maintenance, repairs and faults, as their keepers recorded them."""
+    records = list_operations(b.session, b.crane)
+    files = record_attachments(b.session, records)
+    for record in reversed(records):  # listed newest first
+        title = pick(OPERATION_KINDS.get(record.kind))
+        b.add(record.created_at, "operation", {
+            "title": title, "operation_id": record.id, "enterprise": record.performer.name,
+            "summary": "；".join(filter(None, (record.performed_on.isoformat(), record.person_in_charge,
+                                               pick(SELF_CHECK_RESULTS.get(record.result)), record.summary))),
+            "data": {"kind": record.kind, "performed_on": _iso(record.performed_on), "result": record.result,
+                     "items": record.items, "resolves": record.resolves_id, "project_id": record.project_id},
+            "files": [b.file(files[i], f"operations/{record.performed_on:%Y-%m}") for i in record.attachments or []
+                      if i in files]})
 
 
 CSV_COLUMNS = (("at", "时间", "Time"), ("kind", "类型", "Kind"), ("business_key", "业务编号", "Case no."),

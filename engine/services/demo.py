@@ -58,6 +58,12 @@ def seed_demo_data(session: Session, *, password: str) -> int:
                              **INSTALLER_PAPERS.get(key, {}))
             session.add(ent)
         enterprises[key] = ent
+    # The integrated demo owner has no installation qualification of its own: it contracts the
+    # demo installer, who alone installs and dismantles its cranes.
+    partners = {"owner_wuhan": "installer_wuhan"}
+    for key, partner in partners.items():
+        if enterprises[key].partner_installer_uscc is None:
+            enterprises[key].partner_installer_uscc = _uscc(*DEMO_ENTERPRISES[partner][:2])
     session.flush()
     created = 0
     for username, display, kind, ent_key, level, region in DEMO_ACCOUNTS:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from engine.bpmn.runtime import OperatorCall
 from engine.db import Enterprise, EnterpriseDocument, EnterpriseRole, EnterpriseStaff, ProcessInstance, User
 from engine.errors import Conflict, InvalidInput
-from forms import t
-from forms.enterprise import EnterpriseFilingSchema
+from forms import pick, t
+from forms.enterprise import ROLE_LABELS, EnterpriseFilingSchema
 
 from .accounts import hash_password
 from .attachments import check_documents_owned, link_to_case
@@ -24,7 +24,7 @@ DATE_FIELDS = ("qualification_valid_until", "safety_licence_valid_until")
 COLUMNS = ("name", "region_code", "address", "legal_representative", "legal_representative_id",
            "contact_person", "contact_phone", "integrated", "qualification_no", "qualification_category",
            "qualification_grade", "qualification_valid_until", "safety_licence_no",
-           "safety_licence_valid_until", "technical_lead")
+           "safety_licence_valid_until", "technical_lead", "partner_installer_uscc")
 
 
 def register_enterprise(session, *, data: dict) -> User:
@@ -51,6 +51,16 @@ def _enterprise(call: OperatorCall) -> Enterprise:
     return call.context.session.get(Enterprise, call.context.instance.applicant_enterprise_id)
 
 
+def _check_partner(session, uscc: str) -> None:
+    partner = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+    if partner is None:
+        raise InvalidInput({"partner_installer_uscc": [t("party_unknown")]})
+    if partner.status != "approved":
+        raise InvalidInput({"partner_installer_uscc": [t("party_not_approved")]})
+    if "installer" not in partner.roles:
+        raise InvalidInput({"partner_installer_uscc": [t("party_lacks_role", role=pick(ROLE_LABELS["installer"]))]})
+
+
 @operator("enterprise_filing.submit")
 def submit(call: OperatorCall) -> dict:
     ctx, data = call.context, call.data
@@ -58,6 +68,8 @@ def submit(call: OperatorCall) -> dict:
     enterprise = _enterprise(call)
     if filing["uscc"] != enterprise.uscc:
         raise InvalidInput({"uscc": [t("uscc_mismatch")]})
+    if filing.get("partner_installer_uscc"):
+        _check_partner(ctx.session, filing["partner_installer_uscc"])
     check_documents_owned(ctx.session, enterprise.id, filing["documents"])
     link_to_case(ctx.session, ctx.instance.id, filing["documents"])
     if another_running_case(ctx, "enterprise_filing", ProcessInstance.applicant_enterprise_id == enterprise.id):

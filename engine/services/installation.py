@@ -16,6 +16,7 @@ from forms import current_locale, t
 from forms.installation import InstallationNoticeSchema
 
 from . import audit
+from .archive_gate import check_archive_complete
 from .attachments import check_documents_owned, link_to_case
 from .context import TransitionContext
 from .crane_facts import check_procedure_allowed
@@ -60,6 +61,14 @@ def check_installer(installer: Enterprise, on: date) -> None:
     if not installer.safety_licence_no or not installer.safety_licence_valid_until \
             or installer.safety_licence_valid_until < on:
         raise InvalidInput({"_schema": [t("installer_licence")]})
+
+
+def check_integrated_installer(crane: Crane, installer: Enterprise) -> None:
+    """An integrated (租赁、安装、维保一体化) owner carries the whole lifecycle of its cranes: only it
+    or the one installer it registered may install, jack up or dismantle them (domain.md §1)."""
+    owner = crane.owner
+    if owner.integrated and installer.id != owner.id and installer.uscc != owner.partner_installer_uscc:
+        raise InvalidInput({"record_number": [t("integrated_installer")]})
 
 
 def check_crew(session, enterprise_id: int, crew: list[dict], needed: set[str], on: date,
@@ -129,6 +138,7 @@ def check_works_package(ctx: TransitionContext, installer: Enterprise, crane: Cr
     """What installation and dismantling notices share: the installer's papers, the lead time, the
     超危大 expert review and the crew's certificates."""
     check_installer(installer, planned_start)
+    check_integrated_installer(crane, installer)
     check_lead_time(ctx, planned_start)
     if requires_expert_review(capacity_kn(crane.rated_load_kg), notice["erected_height_m"]) and (
             not notice["documents"].get("expert_review_record")
@@ -172,6 +182,7 @@ def submit(call: OperatorCall) -> dict:
     crane = crane_on_hand(ctx, notice["record_number"])
     installer = ctx.session.get(Enterprise, ctx.instance.applicant_enterprise_id)
     check_procedure_allowed(lifecycle.INSTALLATION_NOTICE, crane, planned_start, field="record_number")
+    check_archive_complete(ctx.session, crane, "installation")
     refuse_parallel_cases(ctx, crane)
     check_works_package(ctx, installer, crane, notice, planned_start)
     user = _party(ctx.session, notice["user_uscc"], "user", "user_uscc")

@@ -6,6 +6,7 @@ from engine.domain import lifecycle
 from forms.installation import JackingNoticeSchema
 
 from . import audit
+from .archive_gate import check_archive_complete
 from .installation import advance, lodge_works_on_site, signoff_round
 from .operators import operator
 from .submissions import submitted_data
@@ -17,6 +18,7 @@ SIGNOFF_STEPS = ("signoff_user", "signoff_supervisor")
 @operator("jacking_notice.submit")
 def submit(call: OperatorCall) -> dict:
     crane, project, _ = lodge_works_on_site(call.context, call.data, FIELDS, lifecycle.JACKING_NOTICE, "jacking_notice")
+    check_archive_complete(call.context.session, crane, "jacking")
     call.context.instance.title = f"顶升/附着告知：{crane.record_number}（{project.name}）"
     return {"crane_id": crane.id}
 

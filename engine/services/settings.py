@@ -21,6 +21,10 @@ class Settings:
     # Longest deadline of a 整改通知书 and of a stop-work / stop-use order (calendar days, §4.4).
     rectification_max_days: int = 7
     stop_order_max_days: int = 30
+    # Periodic self-checks a month while a crane is in use (domain.md §2.5).
+    self_checks_per_month: int = 2
+    # Refuse installation notices and use registration while the crane's archive has gaps (§5).
+    archive_gate: bool = True
 
     def __post_init__(self):
         validate_pattern(self.record_number_pattern)
@@ -28,6 +32,8 @@ class Settings:
             raise ValueError("notice_lead_workdays must be between 0 and 30")
         if not 0 <= self.rectification_max_days <= self.stop_order_max_days <= 60:
             raise ValueError("rectification deadlines must satisfy 0 <= rectification <= stop order <= 60 days")
+        if not 0 <= self.self_checks_per_month <= 31:
+            raise ValueError("self_checks_per_month must be between 0 and 31")
         self.upload_dir = Path(self.upload_dir)
 
 

@@ -16,6 +16,7 @@ from forms import t
 from forms.installation import UseRegistrationSchema
 
 from . import audit
+from .archive_gate import check_archive_complete
 from .attachments import check_documents_owned, link_to_case
 from .context import TransitionContext
 from .crane_facts import check_procedure_allowed
@@ -92,6 +93,7 @@ def submit(call: OperatorCall) -> dict:
     if application["crane_id"] != ctx.instance.subject_id:
         raise InvalidInput({"crane_id": [t("crane_changed")]})
     crane, _ = _crane_for(ctx, application["crane_id"])
+    check_archive_complete(ctx.session, crane, "registration", field="crane_id")
     check_crew(ctx.session, ctx.instance.applicant_enterprise_id, application["operators"],
                operating_crew_categories(crane.crane_type), ctx.today, field="operators")
     documents = application["documents"]

@@ -50,6 +50,10 @@ MATRIX = {
     "GET /api/v1/cranes/{id}": _only(SEES_WUHAN_CASE, 200, 404),
     "GET /api/v1/cranes/{id}/archive": _only(SEES_WUHAN_CASE, 200, 404),
     "GET /api/v1/cranes/{id}/archive.zip": _only(SEES_WUHAN_CASE, 200, 404),
+    "GET /api/v1/cranes/{id}/operations": _only(SEES_WUHAN_CASE, 200, 404),
+    # Only the owner keeps records of its crane, and not before the filing is approved (422).
+    "POST /api/v1/cranes/{id}/operations": {user: 422 if user == "owner_wuhan" else 403 if user in SEES_WUHAN_CASE
+                                            else 404 for user in USERS},
     "GET /api/v1/personnel": _only(USERS, 200, None),
     "POST /api/v1/personnel": _only(ENTERPRISES, 201, 403),
     "GET /api/v1/personnel/{id}": _only(SEES_WUHAN_CASE, 200, 404),  # a person of owner_wuhan
@@ -104,6 +108,9 @@ def _call(app, api, operation, username, ids):
         return user.post(url, json={"data": {"decision": "approve"}})
     if operation == "POST /api/v1/personnel":
         return user.post(url, json={"name": "赵六", "id_number": "440524188001010014"})
+    if operation == "POST /api/v1/cranes/{id}/operations":
+        return user.post(url, json={"kind": "maintenance", "performed_on": "2026-01-05", "person_in_charge": "黄河",
+                                    "summary": "例行保养"})
     if operation == "POST /api/v1/projects/{id}/status":
         return user.post(url, json={"status": "completed", "reason": "竣工验收"})
     if operation == "POST /api/v1/attachments":

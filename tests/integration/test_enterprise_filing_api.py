@@ -1,9 +1,10 @@
 """Enterprise sign-up and filing: review by the registered region's regulator, corrections, changes."""
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db import Enterprise, EnterpriseStaff
 from engine.domain.uscc import uscc_check_char
-from tests.helpers import PDF, open_task_id, upload
+from tests.helpers import PDF, open_task_id, upload, uscc_of
 
 PASSWORD = "Secure-pass-2026"
 
@@ -118,7 +119,8 @@ def test_change_to_an_approved_filing_takes_effect_only_when_approved(app, world
         ent = s.get(Enterprise, owner.user["enterprise_id"])
         uscc, old_name = ent.uscc, ent.name
     r = owner.post("/api/v1/cases", json={"process_key": "enterprise_filing", "data": filing(
-        owner, uscc, name="武汉鑫塔建筑机械租赁集团有限公司", roles=["owner"], qualification_no=None,
+        owner, uscc, name="武汉鑫塔建筑机械租赁集团有限公司", roles=["owner"],
+        partner_installer_uscc=uscc_of(api, "installer_wuhan"), qualification_no=None,
         qualification_valid_until=None, safety_licence_no=None, safety_licence_valid_until=None)})
     assert r.status_code == 201, r.get_data(as_text=True)
     with Session(world.engine) as s:
@@ -130,3 +132,32 @@ def test_change_to_an_approved_filing_takes_effect_only_when_approved(app, world
     with Session(world.engine) as s:
         ent = s.get(Enterprise, owner.user["enterprise_id"])
         assert (ent.status, ent.name) == ("approved", old_name)
+
+
+def test_an_integrated_firm_owns_cranes_and_installs_them_itself_or_through_its_partner(app, world, api):
+    me = Bearer(app, sign_up(app).get_json()["token"])
+    uscc = _uscc("MA4N00001")
+
+    def errors(**overrides):
+        r = me.post("/api/v1/cases", json={"process_key": "enterprise_filing", "data": filing(me, uscc, **overrides)})
+        assert r.status_code == 422, r.get_data(as_text=True)
+        return r.get_json()["errors"]
+
+    assert errors(roles=["installer"]) == {"roles": ["一体化企业须同时申报产权（出租）单位类型。"]}
+    assert errors(roles=["owner"]) == {"partner_installer_uscc": [
+        "一体化企业须具备安装资质（申报安装单位类型），或填写合作安装单位的统一社会信用代码。"]}
+    assert errors(integrated=False, partner_installer_uscc=uscc_of(api, "installer_wuhan")) == {
+        "partner_installer_uscc": ["只有一体化企业填写合作安装单位。"]}
+    assert errors(roles=["owner"], partner_installer_uscc=uscc) == {"partner_installer_uscc": ["合作安装单位不能是本企业。"]}
+    assert errors(roles=["owner"], partner_installer_uscc=uscc_of(api, "contractor_wuhan")) == {
+        "partner_installer_uscc": ["该企业未申报为安装单位。"]}
+    assert errors(roles=["owner"], partner_installer_uscc=_uscc("MA4N00077")) == {
+        "partner_installer_uscc": ["未找到该统一社会信用代码的企业。"]}
+    r = me.post("/api/v1/cases", json={"process_key": "enterprise_filing", "data": filing(
+        me, uscc, roles=["owner"], partner_installer_uscc=uscc_of(api, "installer_wuhan"))})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    r = api("reg_wuhan").post(f"/api/v1/tasks/{open_task_id(r.get_json())}/complete", json={"data": {"decision": "approve"}})
+    assert r.status_code == 200
+    with Session(world.engine) as s:
+        ent = s.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+        assert (ent.integrated, ent.partner_installer_uscc) == (True, uscc_of(api, "installer_wuhan"))

@@ -399,7 +399,11 @@ def test_dismantling_cancels_the_registration_and_returns_the_crane_to_idle(api,
     complete(api, "reg_wuhan", case_id, {"decision": "approve"})
     crane_json = api("owner_wuhan").get(f"/api/v1/cranes/{crane}").get_json()
     assert (crane_json["status"], crane_json["project"]) == ("filed", None)
-    # Idle again: the next site can be notified.
+    # Idle again: after its refit maintenance the next site can be notified.
+    r = api("owner_wuhan").post(f"/api/v1/cranes/{crane}/operations", json={
+        "kind": "maintenance", "performed_on": today_china().isoformat(), "person_in_charge": "黄河",
+        "summary": "转场保养"})
+    assert r.status_code == 201, r.get_data(as_text=True)
     r = lodge(api, crane, project_code="4201062026-0009")
     assert r.status_code == 201, r.get_data(as_text=True)
 

@@ -4,6 +4,7 @@ from flask import jsonify, render_template
 from forms import FORMS, form_json_schema
 from forms.api import CompleteTaskRequest, SessionRequest, StartCaseRequest
 from forms.enterprise import SignUpSchema
+from forms.operations import OperationRecordSchema
 from forms.personnel import PersonSchema
 from forms.projects import PROJECT_STATUSES, ProjectStatusSchema
 from forms.jsonschema import schema_to_json
@@ -126,6 +127,14 @@ def openapi_document() -> dict:
                 "The archive as a ZIP: manifest.json (crane facts, timeline, each file's path, size and sha256), "
                 "timeline.csv (UTF-8 with BOM) and the files in folders per document and case",
                 params=(_path_id("id"),), errors=(401, 404)), "application/zip")},
+            "/api/v1/cranes/{id}/operations": {
+                "get": _op("The crane's operation records (self-checks, maintenance, repairs, faults), the "
+                           "self-checks per month of its current stay on site, and its open faults",
+                           params=(_path_id("id"),), errors=(401, 404)),
+                "post": _op("Append an operation record to the crane's archive (the owner, the user on site or "
+                            "its installer; an integrated owner maintains its cranes itself)",
+                            body=schema_to_json(OperationRecordSchema()), ok="201", ok_desc="recorded",
+                            params=(_path_id("id"),))},
             "/api/v1/projects": {"get": _op(
                 "Projects visible to the user (regulators: in their jurisdiction; enterprises: where they are "
                 "the user, the supervision firm or a party of one of its cases)", params=(

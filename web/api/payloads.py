@@ -4,6 +4,7 @@ from engine.domain.personnel import SPECIAL_OPERATION_CATEGORIES
 from engine.domain.regions import get_region
 from engine.domain.resident_id import mask_resident_id
 from forms import current_locale
+from forms.operations import KINDS as OPERATION_KINDS
 from forms.projects import PROJECT_STATUSES
 
 
@@ -147,4 +148,15 @@ def person_json(person) -> dict:
         "certificates": [{"id": c.id, "kind": c.kind, "category": c.category, "number": c.number,
                           "issuer": c.issuer, "issued_on": _iso(c.issued_on), "valid_until": _iso(c.valid_until)}
                          for c in person.certificates],
+    }
+
+
+def operation_json(record, attachments: dict) -> dict:
+    return {
+        "id": record.id, "crane_id": record.crane_id, "kind": record.kind, "kind_label": _pick(OPERATION_KINDS.get(record.kind)),
+        "performed_on": _iso(record.performed_on), "project_id": record.project_id,
+        "performer": {"id": record.performer_enterprise_id, "name": record.performer.name, "uscc": record.performer.uscc},
+        "person_in_charge": record.person_in_charge, "result": record.result, "items": record.items,
+        "summary": record.summary, "resolves": record.resolves_id, "created_at": _iso(record.created_at),
+        "attachments": [{"id": i, "name": attachments[i].original_name} for i in record.attachments or [] if i in attachments],
     }

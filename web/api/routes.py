@@ -7,12 +7,14 @@ from flask import current_app, g, jsonify, request, send_file
 from marshmallow import ValidationError
 
 from engine.errors import InvalidInput
-from engine.services import (archive, attachments, cases, cranes, enterprise_filing, inbox, personnel, prefill,
-                             projects)
+from engine.services import (archive, attachments, cases, cranes, enterprise_filing, inbox, operations, personnel,
+                             prefill, projects)
 from engine.services.accounts import authenticate, issue_token
 from forms import form_json_schema, t
 from forms.api import CompleteTaskRequest, ListQuery, SessionRequest, StartCaseRequest, TaskQuery
 from forms.enterprise import SignUpSchema
+from forms.fields import today_in_china
+from forms.operations import OperationRecordSchema
 from forms.personnel import PersonSchema
 from forms.projects import ProjectQuery, ProjectStatusSchema
 
@@ -20,8 +22,8 @@ from ..transactions import write
 from ..extensions import db
 from ..security import login_required
 from . import bp
-from .payloads import (attachment_json, case_json, crane_json, ledger_json, person_json, project_json, task_json,
-                       user_json)
+from .payloads import (attachment_json, case_json, crane_json, ledger_json, operation_json, person_json, project_json,
+                       task_json, user_json)
 
 
 def _load(schema_cls, source):
@@ -193,6 +195,30 @@ def crane_archive_zip(crane_id: int):
         f"attachment; filename=\"safety-archive-{re.sub(r'[^0-9A-Za-z-]', '', number)}.zip\"; "
         f"filename*=UTF-8''{quote(f'安全技术档案-{number}.zip')}")
     return response
+
+
+@bp.get("/v1/cranes/<int:crane_id>/operations")
+@login_required
+def crane_operations(crane_id: int):
+    crane = cranes.get_crane(db.session, user=g.user, crane_id=crane_id)
+    found = operations.operations_overview(db.session, crane, g.user, today_in_china())
+    return jsonify({
+        "items": [operation_json(r, found.attachments) for r in found.records],
+        "self_checks": [{"month": m.month, "count": m.count, "required": m.required, "complete": m.complete}
+                        for m in found.self_check_months],
+        "self_check_shortfalls": [m.month for m in found.shortfalls],
+        "open_faults": [r.id for r in found.open_faults], "may_record": found.may_record})
+
+
+@bp.post("/v1/cranes/<int:crane_id>/operations")
+@login_required
+def add_crane_operation(crane_id: int):
+    body = _load(OperationRecordSchema, _json_body())
+    with write() as s:
+        crane = cranes.get_crane(s, user=g.user, crane_id=crane_id)
+        record = operations.record_operation(s, user=g.user, crane=crane, data=body)
+        payload = operation_json(record, operations.record_attachments(s, [record]))
+    return jsonify(payload), 201
 
 
 @bp.get("/v1/projects")

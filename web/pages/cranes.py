@@ -1,16 +1,27 @@
-"""My cranes (enterprise) / cranes in my jurisdiction (regulator)."""
+"""My cranes (enterprise) / cranes in my jurisdiction (regulator); a crane's archive and its
+operation records (self-checks, maintenance, repairs, faults)."""
 from datetime import datetime
 
-from flask import g, render_template
+from flask import g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 
+from engine.db import Attachment
+from engine.errors import InvalidInput
 from engine.services import archive as archive_service
 from engine.services import cranes as crane_service
+from engine.services import operations as operation_service
 from engine.services.attachments import can_read_attachment
+from forms.fields import today_in_china
+from forms.jsonschema import schema_to_json
+from forms.operations import OperationRecordSchema, operation_labels
 
 from ..extensions import db
 from ..security import login_required
+from ..transactions import write
 from . import bp
+from .formdata import from_html
 from .paging import PER_PAGE, page_arg
+
 
 @bp.get("/cranes")
 @login_required
@@ -20,13 +31,43 @@ def cranes():
     return render_template("cranes/list.html", rows=rows, total=total, page=page, per_page=PER_PAGE)
 
 
+def _crane_page(crane, form=None, errors=None, status=200):
+    archive = archive_service.crane_archive(db.session, crane, viewer=g.user)
+    timeline = [{**entry, "when": datetime.fromisoformat(entry["at"])} for entry in archive.timeline]
+    operations = operation_service.operations_overview(db.session, crane, g.user, today_in_china())
+    # Files are linked where the user may open them on their own; the archive ZIP holds them all.
+    readable = {f.attachment.id for f in archive.files if can_read_attachment(db.session, g.user, f.attachment)}
+    readable |= {i for i, a in operations.attachments.items() if can_read_attachment(db.session, g.user, a)}
+    form = form or {}
+    kept = [i for i in form.get("attachments") or [] if isinstance(i, int)]
+    kept_files = {a.id: a for a in db.session.query(Attachment).filter(Attachment.id.in_(kept))} if kept else {}
+    return render_template("cranes/detail.html", crane=crane, timeline=timeline, readable=readable,
+                           cases=crane_service.crane_cases(db.session, user=g.user, crane=crane),
+                           operations=operations, labels=operation_labels(),
+                           operation_schema=schema_to_json(OperationRecordSchema()), form=form,
+                           kept_files=kept_files, errors=errors or {}), status
+
+
 @bp.get("/cranes/<int:crane_id>")
 @login_required
 def crane(crane_id: int):
+    return _crane_page(crane_service.get_crane(db.session, user=g.user, crane_id=crane_id))
+
+
+@bp.post("/cranes/<int:crane_id>/operations")
+@login_required
+def add_operation(crane_id: int):
     crane = crane_service.get_crane(db.session, user=g.user, crane_id=crane_id)
-    archive = archive_service.crane_archive(db.session, crane, viewer=g.user)
-    timeline = [{**entry, "when": datetime.fromisoformat(entry["at"])} for entry in archive.timeline]
-    # Files are linked where the user may open them on their own; the archive ZIP holds them all.
-    readable = {f.attachment.id for f in archive.files if can_read_attachment(db.session, g.user, f.attachment)}
-    return render_template("cranes/detail.html", crane=crane, timeline=timeline, readable=readable,
-                           cases=crane_service.crane_cases(db.session, user=g.user, crane=crane))
+    data = from_html(schema_to_json(OperationRecordSchema()), request.form, request.files,
+                     session_factory=write, actor=g.user)
+    try:
+        cleaned = OperationRecordSchema().load(data)
+        with write() as s:
+            operation_service.record_operation(s, user=g.user, crane=crane_service.get_crane(
+                s, user=g.user, crane_id=crane_id), data=cleaned)
+    except ValidationError as exc:
+        return _crane_page(crane, data, errors=exc.messages, status=422)
+    except InvalidInput as exc:
+        db.session.rollback()  # end this request's read snapshot: the uploads were committed since
+        return _crane_page(crane, data, errors=exc.errors, status=422)
+    return redirect(url_for("pages.crane", crane_id=crane_id, recorded=1, _anchor="operations"))
