@@ -155,6 +155,11 @@ MESSAGES = {
     "gap_filing_documents": ("缺少备案材料（{names}）", "filing documents missing ({names})"),
     "gap_open_faults": ("有 {n} 条运行故障尚未修复", "{n} fault(s) not yet put right"),
     "gap_refit_maintenance": ("上次拆卸（{date}）后尚无维护保养记录", "no maintenance recorded since the last dismantling ({date})"),
+    "project_return_reason": ("退回非本辖区项目时须说明理由（例如项目实际所在区县）。",
+                              "Say why the project is returned (for example the district it really lies in)."),
+    "project_region_corrected": ("告知 {case} 将项目所在地更正为{region}", "Notice {case} corrected the project's region to {region}"),
+    "project_returned_has_cranes": ("项目上仍有安装中的设备，请先退回其告知，再退回项目。",
+                                    "Cranes are installed on this project: return their notices before the project."),
     "project_status_not_permitted": ("只有工程所在地的主管部门可以变更项目状态。",
                                      "Only the authority of the project's region may change its status."),
 }

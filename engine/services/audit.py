@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "use_registration_cancelled": ("使用登记注销", "Use registration cancelled"),
     "cancelled": ("备案注销", "Record cancelled"),
     "project_status": ("项目状态变更", "Project status changed"),
+    "operation_recorded": ("登记运行记录", "Operation record added"),
     "inspection_recorded": ("登记监督检查并下发文书", "Spot check recorded, notice issued"),
     "rectification_replied": ("整改回复", "Rectification reply"),
     "reinspected": ("复查", "Re-inspected"),

@@ -11,6 +11,7 @@ from engine.domain.cranes import requires_expert_review
 from engine.domain.installation import (capacity_kn, earliest_start, installation_crew_categories,
                                         notice_too_late)
 from engine.domain.personnel import SPECIAL_OPERATION_CATEGORIES
+from engine.domain.regions import get_region
 from engine.errors import Conflict, InvalidInput
 from forms import current_locale, t
 from forms.installation import InstallationNoticeSchema
@@ -111,7 +112,16 @@ def _project(ctx: TransitionContext, notice: dict, user: Enterprise, supervisor:
         project = Project(code=notice["project_code"])
         ctx.session.add(project)
     elif project.region_code != notice["site_region_code"]:
-        raise InvalidInput({"project_code": [t("project_elsewhere", code=project.code)]})
+        if project.status != "returned":
+            raise InvalidInput({"project_code": [t("project_elsewhere", code=project.code)]})
+        # An authority returned the project as not in its region: this notice names the right one.
+        audit.record(ctx.session, action="project_status", actor=ctx.actor, from_state=project.status,
+                     to_state="under_construction", project_id=project.id, project_code=project.code,
+                     from_region=project.region_code, to_region=notice["site_region_code"],
+                     # Kept in Chinese, as the record reads for every later viewer.
+                     reason=t("project_region_corrected", "zh_CN", case=ctx.instance.business_key or "",
+                              region=f"{get_region(notice['site_region_code']).name}（{notice['site_region_code']}）"))
+        project.status = "under_construction"
     project.name, project.permit_number = notice["project_name"], notice["permit_number"]
     project.address, project.region_code = notice["site_address"], notice["site_region_code"]
     project.user_enterprise_id, project.supervisor_enterprise_id = user.id, supervisor.id

@@ -261,7 +261,8 @@ def may_set_status(user: User, project: Project) -> bool:
 
 
 def set_project_status(session: Session, user: User, project: Project, status: str, reason: str = "") -> Project:
-    """Mark a project 在建 or 完工; 完工 only once no crane stands on it and no hazard is open."""
+    """Mark a project 在建 or 完工, or return it as not in this region; 完工 only once no crane stands
+    on it and no hazard is open, a return only while no crane stands on it."""
     if not may_set_status(user, project):
         raise NotPermitted(t("project_status_not_permitted"))
     if status == "completed":
@@ -273,6 +274,8 @@ def set_project_status(session: Session, user: User, project: Project, status: s
                                  .where(Inspection.project_id == project.id, Hazard.status == "open"))
         if hazards:
             raise Conflict(t("project_open_hazards", n=hazards))
+    if status == "returned" and session.scalar(select(Crane.id).where(Crane.project_id == project.id).limit(1)):
+        raise Conflict(t("project_returned_has_cranes"))
     before = project.status
     if before != status:
         project.status = status

@@ -376,6 +376,14 @@ def dismantling_data(api, crane_id, **overrides):
     return data
 
 
+def refit(api, crane_id):
+    """The owner's maintenance of a dismantled crane before it goes up on the next site."""
+    r = api("owner_wuhan").post(f"/api/v1/cranes/{crane_id}/operations", json={
+        "kind": "maintenance", "performed_on": today_china().isoformat(), "person_in_charge": "黄河",
+        "summary": "转场保养"})
+    assert r.status_code == 201, r.get_data(as_text=True)
+
+
 def test_dismantling_cancels_the_registration_and_returns_the_crane_to_idle(api, crane):
     installer = api("installer_wuhan")
     r = installer.post("/api/v1/cases", json={"process_key": "dismantling_notice", "data": dismantling_data(api, crane)})
@@ -400,10 +408,7 @@ def test_dismantling_cancels_the_registration_and_returns_the_crane_to_idle(api,
     crane_json = api("owner_wuhan").get(f"/api/v1/cranes/{crane}").get_json()
     assert (crane_json["status"], crane_json["project"]) == ("filed", None)
     # Idle again: after its refit maintenance the next site can be notified.
-    r = api("owner_wuhan").post(f"/api/v1/cranes/{crane}/operations", json={
-        "kind": "maintenance", "performed_on": today_china().isoformat(), "person_in_charge": "黄河",
-        "summary": "转场保养"})
-    assert r.status_code == 201, r.get_data(as_text=True)
+    refit(api, crane)
     r = lodge(api, crane, project_code="4201062026-0009")
     assert r.status_code == 201, r.get_data(as_text=True)
 

@@ -12,7 +12,8 @@ from forms import t
 from tests.helpers import approved_crane
 from tests.integration import test_inspection_api as checks
 from tests.integration.test_installation_api import (CREW, acknowledged, complete, dismantling_data, lodge, notice_passed,
-                                                     record_number, register, registered, today_china, uscc_of)
+                                                     record_number, refit, register, registered, today_china,
+                                                     uscc_of)
 
 CODE = "4201062026-0001"
 
@@ -35,9 +36,11 @@ def ledger(api, username, pid, **kw):
 
 
 def dismantled(api, crane_id):
-    """An in-use crane dismantled and off the site, filed and idle again."""
-    return notice_passed(api, api("installer_wuhan").post("/api/v1/cases", json={
+    """An in-use crane dismantled and off the site, filed and idle again, and maintained for the next."""
+    case_id = notice_passed(api, api("installer_wuhan").post("/api/v1/cases", json={
         "process_key": "dismantling_notice", "data": dismantling_data(api, crane_id)}))
+    refit(api, crane_id)
+    return case_id
 
 
 def _pdf(api, username):
@@ -214,3 +217,42 @@ def test_search_and_paging(api, world, crane):
     r = reg.get("/api/v1/projects?status=finished")
     assert r.status_code == 422 and "status" in r.get_json()["errors"]
     assert reg.get("/api/v1/projects?per_page=101").status_code == 422
+
+
+def test_a_project_outside_the_region_is_returned_and_the_next_notice_corrects_it(world, api, crane):
+    """reg_wuhan returns a project that lies in Yichang; the installer's next notice names 宜昌 西陵区
+    and the project moves there: reg_yichang now keeps it and reg_wuhan no longer sees it."""
+    r = lodge(api, crane)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    pid = project_id(world)
+    case_id = r.get_json()["id"]
+    complete(api, "contractor_wuhan", case_id, {"decision": "pass"})
+    complete(api, "supervisor_wuhan", case_id, {"decision": "pass"})
+    r = set_status(api, "reg_wuhan", pid, "returned")
+    assert r.status_code == 422 and r.get_json()["errors"]["reason"] == [
+        "退回非本辖区项目时须说明理由（例如项目实际所在区县）。"]
+    complete(api, "reg_wuhan", case_id, {"decision": "return", "reason": "项目位于宜昌市西陵区，不属本辖区"})
+    assert set_status(api, "reg_yichang", pid, "returned", "x").status_code == 404
+    r = set_status(api, "reg_wuhan", pid, "returned", "项目位于宜昌市西陵区")
+    assert r.status_code == 200 and r.get_json()["status"] == "returned"
+    installer = api("installer_wuhan")
+    task = installer.get("/api/v1/tasks").get_json()["items"][0]
+    data = installer.get(f"/api/v1/tasks/{task['id']}").get_json()["data"]
+    r = installer.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {
+        **data, "site_region_code": "420502", "site_address": "宜昌市西陵区夷陵大道 1 号"}})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    body = ledger(api, "reg_yichang", pid)
+    assert body["status"] == "under_construction" and body["region_code"] == "420502"
+    last = body["status_history"][-1]
+    assert (last["from_state"], last["to_state"]) == ("returned", "under_construction")
+    assert last["reason"].startswith("告知 ") and last["reason"].endswith("西陵区（420502）")
+    assert api("reg_wuhan").get(f"/api/v1/projects/{pid}").status_code == 404
+    complete(api, "contractor_wuhan", case_id, {"decision": "pass"})
+    complete(api, "supervisor_wuhan", case_id, {"decision": "pass"})
+    complete(api, "reg_yichang", case_id, {"decision": "approve"})
+
+
+def test_a_project_with_a_crane_on_it_is_not_returned(world, api, crane):
+    acknowledged(api, crane)
+    r = set_status(api, "reg_wuhan", project_id(world), "returned", "不属本辖区")
+    assert r.status_code == 409 and r.get_json()["message"].startswith("项目上仍有安装中的设备")
