@@ -18,6 +18,17 @@ MAX_WALKED = 2_000_000            # nested items of all results (simpleeval walk
 MAX_POWER = 1_000                 # largest exponent of **
 MAX_POWER_BITS = 4_000            # largest int produced by ** (~1200 digits)
 MAX_COMPREHENSION_LENGTH = 2_000  # comprehension iterations per evaluation
+MAX_INT_BITS = 4_000              # largest int produced by * (chained products grow without end)
+# The size limits bound memory, not time: a comprehension or a wide expression may repeat a costly
+# operation within them. So an evaluation has a budget of steps, counted rather than timed (the same
+# in a Celery worker as in a gunicorn thread, and the same on every machine): one per AST node
+# evaluated, plus the size of each node's result, since every operation (max, sorted, ==, in,
+# slicing, int(str), ...) works through operands that are such results. C code scans about a hundred
+# times faster than a node evaluates, hence the ratios below.
+MAX_STEPS = 200_000               # steps per evaluation (~0.2 s at worst)
+CHARS_PER_STEP = 64               # characters of a str/bytes value
+ITEMS_PER_STEP = 8                # items of a container, nested ones included (new ones: 1 each)
+BITS_PER_STEP = 64                # bits of an int
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
 _CONTAINERS = (list, tuple, set, frozenset, dict)
 
@@ -34,6 +45,10 @@ class UnsafeExpression(_Failure):
 
 class ExpressionError(_Failure):
     """A safe expression that failed (unknown variable, TypeError, ...)."""
+
+
+class _TooCostly(se.InvalidExpression):
+    pass
 
 
 def iso_duration(days=0, hours=0, minutes=0, seconds=0):
@@ -98,8 +113,43 @@ class _Evaluator(se.EvalWithCompoundTypes):
 
     def __init__(self, names, functions):
         self._produced, self._walked, self._iterations, self._checked = 0, 0, 0, {}
+        self._steps, self._costs = 0, {}
         super().__init__({**se.DEFAULT_OPERATORS, ast.Add: self._add, ast.Mult: self._mult, ast.Pow: self._power,
                           ast.Mod: self._mod}, dict(functions), names)
+
+    def _eval(self, node):
+        self._spend(1)
+        result = super()._eval(node)
+        self._spend(self._cost(result))
+        return result
+
+    def _spend(self, steps):
+        self._steps += steps
+        if self._steps > MAX_STEPS:
+            raise _TooCostly(f"expression too costly to evaluate (more than {MAX_STEPS:,} steps)")
+
+    def _cost(self, value):  # steps of working through value (a result may be an operand many times)
+        if isinstance(value, (str, bytes)):
+            return len(value) // CHARS_PER_STEP
+        if isinstance(value, int):
+            return value.bit_length() // BITS_PER_STEP
+        if not isinstance(value, _CONTAINERS):
+            return 0
+        known = self._costs.get(id(value))
+        if known is not None:
+            return known[0]
+        items, chars, stack, limit = 0, 0, [value], MAX_STEPS - self._steps
+        while stack and items + chars // CHARS_PER_STEP <= limit:
+            item = stack.pop()
+            items += len(item)
+            for v in item.values() if isinstance(item, dict) else item:
+                if isinstance(v, _CONTAINERS):
+                    stack.append(v)
+                elif isinstance(v, (str, bytes)):
+                    chars += len(v)
+        cost = items // ITEMS_PER_STEP + chars // CHARS_PER_STEP
+        self._costs[id(value)] = (cost, value)  # keeps it alive, so the id stays unique
+        return items + cost  # a new container is walked item by item in Python (here and by simpleeval)
 
     def _count(self, value):
         if value > MAX_COMPREHENSION_LENGTH:
@@ -133,6 +183,8 @@ class _Evaluator(se.EvalWithCompoundTypes):
         for seq, n in ((a, b), (b, a)):
             if hasattr(seq, "__len__") and isinstance(n, int):
                 self._grow(max(n, 0), seq)
+        if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+            raise se.NumberTooHigh("number too large")
         return a * b
 
     @staticmethod

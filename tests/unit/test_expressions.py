@@ -1,6 +1,7 @@
 """The expression sandbox: legitimate BPMN expressions work, code execution and resource abuse do not."""
 import ast
 import re
+import time
 from xml.sax.saxutils import escape
 
 import pytest
@@ -169,7 +170,7 @@ def test_simpleeval_layer_alone_also_refuses_os_payloads(template, tmp_path):
 @pytest.mark.parametrize("payload", [
     "[y for y in [[1] * 100000] for i in items * 700]",   # 2000 refs to a 100k list
     "[[1] * 100000 for i in items * 20]",                 # many big lists
-    "str([1] * 90000 + [2] * 9000)",
+    "str(items * 30000 + [2] * 9000)",
     "sum([[1] * 1000 for i in items], [])",
     "[i for i in items * 30000]",
     "items * 100000",
@@ -182,6 +183,48 @@ def test_resource_exhaustion_is_refused_at_run_time(payload):
     check_expression(payload)  # not constant, so only the runtime limits can see it
     with pytest.raises(UnsafeExpression):
         evaluate(payload, dict(DATA))
+
+
+COSTLY = [  # each within the size limits, but seconds (or minutes) of CPU without a step budget
+    "[max(y) for y in ['a' * 99999] for c in 'a' * 1998]",           # a 100k scan per iteration
+    "[sum(y) for y in [[1] * 99999] for c in 'a' * 1998]",
+    "[99 in y for y in [[1] * 99999] for c in 'a' * 1998]",
+    "[y[1:] for y in ['a' * 99999] for c in 'a' * 1998]",            # a 100k copy per iteration
+    "[int(s) for s in ['9' * 4299] for c in 'a' * 1998]",
+    "[[" + ", ".join(["c == 'a'"] * 500) + "] for c in 'a' * 1998]",  # a million nodes
+    "[[" + ", ".join(["max(y)"] * 1000) + "] for y in ['a' * 99999]]",  # a wide expression
+    "[len(sorted(L)) for L in [[status * 99999, status * 99998 + 'c'] * 500]]",  # 100M characters
+]
+
+
+@pytest.mark.parametrize("payload", COSTLY)
+def test_costly_evaluation_is_stopped_by_the_step_budget(payload):
+    check_expression(payload)  # nothing to see statically: only counting while it runs can stop it
+    started = time.perf_counter()
+    with pytest.raises(UnsafeExpression) as caught:
+        evaluate(payload, dict(DATA))
+    assert time.perf_counter() - started < 5  # ~0.2 s; generous for a loaded CI machine
+    assert caught.value.reason == f"expression too costly to evaluate (more than {expressions.MAX_STEPS:,} steps)"
+
+
+def test_costly_constant_is_refused_at_deploy_time():
+    with pytest.raises(UnsafeExpression, match="too costly"):
+        check_expression("str([1] * 90000 + [2] * 9000)")
+
+
+def test_step_budget_is_per_evaluation_and_leaves_room_for_real_data():
+    rows = [{"result": "pass", "note": "检查合格" * 50, "photos": [1, 2, 3]} for _ in range(1000)]
+    expression = "all(r['result'] == 'pass' and len(r['note']) < 500 for r in rows) and len(rows) == 1000"
+    for _ in range(3):  # each evaluation starts with a full budget
+        assert evaluate(expression, {"rows": rows}) is True
+
+
+def test_chained_big_int_products_are_refused():
+    payload = "n ** 1000 * n ** 1000"  # each factor is allowed (~3,200 bits); products would grow on
+    with pytest.raises(UnsafeExpression) as caught:
+        evaluate(payload, {"n": 9})
+    assert caught.value.reason == "number too large"
+    assert evaluate("n ** 500 * n ** 500 == n ** 1000", {"n": 9}) is True
 
 
 def test_power_and_repetition_bombs_are_refused():
@@ -320,6 +363,14 @@ def test_gateway_with_attack_condition_fails_without_running_it(template, tmp_pa
     error = caught.value
     assert isinstance(error, UnsafeExpression) or isinstance(error.__context__, UnsafeExpression)
     assert not marker.exists()
+
+
+def test_gateway_with_costly_condition_fails_with_the_budget_reason():
+    xml = gateway_bpmn(COSTLY[0], "False")
+    with pytest.raises((WorkflowTaskException, UnsafeExpression)) as caught:
+        run_process(xml, {"decision": "approve"})
+    error = caught.value if isinstance(caught.value, UnsafeExpression) else caught.value.__context__
+    assert isinstance(error, UnsafeExpression) and "too costly" in error.reason
 
 
 @pytest.mark.parametrize("script", ["x = 1", "import os\nos.system('id')"])
