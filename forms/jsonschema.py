@@ -40,6 +40,8 @@ def field_schema(field) -> dict:
         out = {"type": "string", "format": "date"}
     else:
         out = {"type": "string"}
+        if type(field).__name__ == "ResidentId":  # read-only displays show it masked
+            out["x-resident-id"] = True
     if field.allow_none and "type" in out:
         out["type"] = [out["type"], "null"]
     for v in _validators(field):

@@ -104,7 +104,7 @@ MESSAGES = {
     "manager_certificate": ("项目负责人须持有效的安全生产考核合格证书（B 证）并在本单位人员库中登记。",
                             "The project manager needs a valid B certificate in your personnel registry."),
     "region_unknown": ("未知的行政区划代码。", "Unknown administrative division code."),
-    "reason_required": ("退回补正或不予备案时必须填写理由。", "A reason is required to return or reject."),
+    "reason_required": ("退回补正或不予办理时必须填写理由。", "A reason is required to return or refuse."),
     "attachment_unknown": ("附件不存在或无权使用。", "The attachment does not exist or is not yours to use."),
     "document_missing": ("缺少必需的材料：{doc}。", "A required document is missing: {doc}."),
     "assessment_required": ("该设备已超过 JGJ/T 189 规定的评估年限，须上传安全评估报告。",

@@ -109,10 +109,12 @@ def open_follow_up_case(session: Session, *, process_key: str, applicant_enterpr
     return instance
 
 
-def start_case(session: Session, *, actor: User, process_key: str, data: dict | None = None):
+def start_case(session: Session, *, actor: User, process_key: str, data: dict | None = None,
+               start: dict | None = None):
     """Start a case; `data`, when given, is the starter's submission of the first task.
 
-    The model receives its catalog `start_fields` (e.g. the crane) from `data` before it runs."""
+    The model receives its catalog `start_fields` (e.g. the crane) from `start`, or else from
+    `data`, before it runs."""
     entry = get_entry(process_key)
     if entry is None:
         raise NotFound(t("process_unknown"))
@@ -126,7 +128,8 @@ def start_case(session: Session, *, actor: User, process_key: str, data: dict | 
                              started_by_id=actor.id)
     definition = instance.definition
     parsed = parsed_definition(definition)
-    start_data = {name: data[name] for name in entry.start_fields if isinstance(data, dict) and name in data}
+    given = {**(data if isinstance(data, dict) else {}), **(start or {})}
+    start_data = {name: given[name] for name in entry.start_fields if name in given}
     wf = run_engine(lambda: new_workflow(parsed, transition_engine(session, instance, actor), start_data))
     if not data:
         created = save_and_project(session, instance, wf, entry, new_case=True)

@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.db import Crane, ProcessInstance, User
+from engine.db import Crane, ProcessInstance, Project, User
 from engine.errors import NotFound
 
 from .access import can_see_case, can_see_crane, crane_filter
@@ -31,6 +31,14 @@ def crane_cases(session: Session, *, user: User, crane: Crane) -> list[ProcessIn
         ProcessInstance.subject_type == "crane", ProcessInstance.subject_id == crane.id)
         .order_by(ProcessInstance.id.desc())).all()
     return [r for r in rows if can_see_case(user, r, session)]
+
+
+def registrable_cranes(session: Session, *, user: User) -> list[Crane]:
+    """Accepted cranes on the user's own projects, waiting for its use registration application."""
+    if user.kind != "enterprise" or user.enterprise_id is None:
+        return []
+    return list(session.scalars(select(Crane).join(Project, Project.id == Crane.project_id).where(
+        Project.user_enterprise_id == user.enterprise_id, Crane.status == "accepted").order_by(Crane.id)))
 
 
 def filing_form_data(crane: Crane) -> dict:

@@ -27,6 +27,8 @@ def submit(call: OperatorCall) -> dict:
     crane = ctx.session.get(Crane, request["crane_id"])
     if crane is None or crane.owner_enterprise_id != ctx.instance.applicant_enterprise_id:
         raise InvalidInput({"crane_id": [t("crane_not_yours")]})
+    if ctx.instance.subject_id not in (None, crane.id):  # a correction stays with the crane it began with
+        raise InvalidInput({"crane_id": [t("crane_changed")]})
     check_procedure_allowed(lifecycle.RECORD_CANCELLATION, crane, ctx.today)
     if another_running_case(ctx, "record_cancellation", ProcessInstance.subject_type == "crane",
                             ProcessInstance.subject_id == crane.id):

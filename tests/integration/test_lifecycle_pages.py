@@ -14,7 +14,7 @@ from tests.integration.test_installation_pages import _kept_ids
 from tests.integration.test_personnel_pages import _login
 from tests.integration.test_record_cancellation_api import _filed_crane, _request
 
-REASON_REQUIRED = "退回补正或不予备案时必须填写理由。"
+REASON_REQUIRED = "退回补正或不予办理时必须填写理由。"
 REGISTRATION_DOCS = ("lease_contract", "management_rules", "emergency_plan")
 DISMANTLING_DOCS = ("dismantling_scheme", "emergency_plan", "safety_agreement")
 JACKING_DOCS = ("jacking_scheme", "technical_briefing")
@@ -162,7 +162,9 @@ def test_use_registration_is_applied_for_and_issued_in_the_pages(app, world, api
     crane = _crane(api, crane_id)
     assert crane["status"] == "in_use"
     assert re.fullmatch(rf"鄂A-TDJ{site.today_china().year}\d{{5}}", crane["use_registration_no"])
-    assert ">在用<" in _text(contractor.get(f"/cranes/{crane_id}"))
+    crane_page = _text(contractor.get(f"/cranes/{crane_id}"))
+    assert ">在用<" in crane_page
+    assert f'data-testid="use-registration-no">{crane["use_registration_no"]}' in crane_page
     assert _open_steps(api, "contractor_wuhan") == []
 
 
@@ -190,6 +192,7 @@ def test_use_registration_is_returned_corrected_and_refused_in_the_pages(app, wo
     url = _task_url(api, "contractor_wuhan", "correct_registration")
     page = _text(contractor.get(url))
     assert "补正登记申请" in page and 'value="黄河"' in page and 'value="鄂A042022000654"' in page
+    assert re.search(r'data-testid="return-reason">.*租赁合同未盖章', page)
     assert set(_kept_ids(page)) == set(REGISTRATION_DOCS)
     form = {"crane_id": str(crane_id), "equipment_manager": "黄河", **OPERATORS_FORM, **_kept(page)}
     bad = _submit(contractor, url, page, {**form, "equipment_manager": ""})
@@ -206,6 +209,21 @@ def test_use_registration_is_returned_corrected_and_refused_in_the_pages(app, wo
     crane = _crane(api, crane_id)
     assert crane["status"] == "accepted" and crane["use_registration_no"] is None
     assert _open_steps(api, "contractor_wuhan") == []
+
+    # After the refusal the contractor applies again from /cases, picking the accepted crane.
+    home = _text(contractor.get("/cases"))
+    assert f'<option value="{crane_id}">{crane["record_number"]}' in home
+    wrong = contractor.post("/cases/start/use_registration", data={"csrf_token": csrf_from(home), "crane_id": "999999"})
+    assert wrong.status_code == 422 and 'data-testid="start-error"' in _text(wrong)
+    r = contractor.post("/cases/start/use_registration", data={"csrf_token": csrf_from(home), "crane_id": str(crane_id)})
+    assert r.status_code == 302 and re.search(r"/tasks/\d+$", r.location), _text(r)[:2000]
+    page = _text(contractor.get(r.location))
+    assert f'value="{crane_id}"' in page
+    _done(contractor, _submit(contractor, r.location, page, {"crane_id": str(crane_id), "equipment_manager": "黄河",
+                                                             **OPERATORS_FORM}, _pdfs(*REGISTRATION_DOCS)))
+    assert _crane(api, crane_id)["status"] == "registration_pending"
+    home = _text(contractor.get("/cases"))
+    assert 'data-testid="start-use_registration" disabled' in home  # nothing left to register
 
 
 # ---------------------------------------------------------------------------------------------

@@ -99,6 +99,9 @@ def test_return_and_reject_leave_the_crane_filed(api):
                  json={"data": {"decision": "return", "reason": "请补充报废证明"}})
     task = api("owner_wuhan").get(f"/api/v1/tasks/{open_task_id(r.get_json())}").get_json()
     assert task["data"]["reason"] == "scrapped"  # pre-filled from the request
+    other = _filed_crane(api, "CANCEL-6")
+    r = api("owner_wuhan").post(f"/api/v1/tasks/{task['id']}/complete", json={"data": {**task["data"], "crane_id": other}})
+    assert r.status_code == 422 and r.get_json()["errors"]["crane_id"] == ["不能更换申请的设备。"]
     r = api("owner_wuhan").post(f"/api/v1/tasks/{task['id']}/complete", json={"data": task["data"]})
     assert r.status_code == 200, r.get_data(as_text=True)
     r = reg.post(f"/api/v1/tasks/{open_task_id(r.get_json())}/complete",

@@ -6,6 +6,7 @@ from engine.domain.resident_id import mask_resident_id
 from forms import current_locale
 from forms.operations import KINDS as OPERATION_KINDS
 from forms.projects import PROJECT_STATUSES
+from workflows.catalog import get_entry
 
 
 def _iso(value):
@@ -23,15 +24,45 @@ def user_json(user) -> dict:
     }
 
 
+def _procedure(process_key) -> str:
+    """The procedure's name in the request's language: `title` and `case_title` stay the Chinese record."""
+    entry = get_entry(process_key)
+    return entry.name(current_locale.get()) if entry else process_key
+
+
 def task_json(task) -> dict:
     return {
         "id": task.id, "case_id": task.instance_id, "name": task.task_name, "title": task.title,
         "form_key": task.form_key, "lane": task.lane, "role": task.role, "status": task.status,
-        "process_key": task.process_key, "case_title": task.case_title,
+        "process_key": task.process_key, "case_title": task.case_title, "procedure": _procedure(task.process_key),
         "enterprise_id": task.enterprise_id, "region_code": task.region_code,
         "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
         "completed_at": _iso(task.completed_at), "completed_by_id": task.completed_by_id,
     }
+
+
+def _masked_ids(schema: dict, data):
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for name, prop in schema.get("properties", {}).items():
+        value, rows = out.get(name), prop.get("items") or {}
+        if prop.get("x-resident-id") and isinstance(value, str) and value:
+            out[name] = mask_resident_id(value)
+        elif "properties" in prop:
+            out[name] = _masked_ids(prop, value)
+        elif "properties" in rows and isinstance(value, list):
+            out[name] = [_masked_ids(rows, row) for row in value]
+    return out
+
+
+def form_data_json(schema: dict, data, viewer, instance):
+    """A case's form data for `viewer`: resident ID numbers in full only to the applicant enterprise,
+    which fills them in; regulators and other parties see them masked, as on the pages."""
+    if viewer.kind == "enterprise" and viewer.enterprise_id is not None \
+            and viewer.enterprise_id == instance.applicant_enterprise_id:
+        return data
+    return _masked_ids(schema, data)
 
 
 def event_json(event) -> dict:
@@ -48,6 +79,7 @@ def case_json(instance, history=None, open_tasks=None) -> dict:
         "id": instance.id, "process_key": instance.process_key,
         "definition_version": instance.definition.version, "status": instance.status,
         "outcome": instance.outcome, "business_key": instance.business_key, "title": instance.title,
+        "procedure": _procedure(instance.process_key),
         "subject": ({"type": instance.subject_type, "id": instance.subject_id}
                     if instance.subject_id else None),
         "region_code": instance.region_code, "version": instance.version,

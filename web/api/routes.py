@@ -6,6 +6,7 @@ from urllib.parse import quote
 from flask import current_app, g, jsonify, request, send_file
 from marshmallow import ValidationError
 
+from engine.db import ProcessInstance
 from engine.errors import InvalidInput
 from engine.services import (archive, attachments, cases, cranes, enterprise_filing, inbox, operations, personnel,
                              prefill, projects)
@@ -22,8 +23,8 @@ from ..transactions import write
 from ..extensions import db
 from ..security import login_required
 from . import bp
-from .payloads import (attachment_json, case_json, crane_json, ledger_json, operation_json, person_json, project_json,
-                       task_json, user_json)
+from .payloads import (attachment_json, case_json, crane_json, form_data_json, ledger_json, operation_json, person_json,
+                       project_json, task_json, user_json)
 
 
 def _load(schema_cls, source):
@@ -122,7 +123,8 @@ def get_task(task_id: int):
     task = cases.get_task(db.session, actor=g.user, task_id=task_id)
     out = task_json(task)
     out["form_schema"] = form_json_schema(task.form_key)
-    out["data"] = prefill.task_form_data(db.session, task)
+    out["data"] = form_data_json(out["form_schema"], prefill.task_form_data(db.session, task), g.user,
+                                 db.session.get(ProcessInstance, task.instance_id))
     return jsonify(out)
 
 

@@ -3,11 +3,12 @@ from flask import g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from engine.db import Attachment, FilingSubmission, Inspection
-from engine.errors import InvalidInput
+from engine.errors import Conflict, InvalidInput
 from engine.services import attachments, cases, cranes, prefill
 from engine.services.access import can_act_on
 from forms import form_json_schema
 from forms.inspection import inspection_labels
+from workflows.catalog import get_entry
 
 from ..transactions import write
 from ..extensions import db
@@ -26,22 +27,44 @@ def home():
 @bp.get("/cases")
 @login_required
 def my_cases():
+    return _cases_page()
+
+
+def _cases_page(start_errors=None, status=200):
     page = page_arg()
+    startable = cases.startable_processes(g.user)
+    pick_crane = [e.key for e in startable if "crane_id" in e.start_fields]
+    registrable = cranes.registrable_cranes(db.session, user=g.user) if pick_crane else []
     rows, total = cases.list_cases(db.session, user=g.user, page=page, per_page=PER_PAGE)
     open_tasks = {}
     for row in rows:
         open_tasks[row.id] = cases.case_tasks(db.session, row, "open")
     return render_template("cases/list.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
-                           open_tasks=open_tasks, startable=cases.startable_processes(g.user))
+                           open_tasks=open_tasks, startable=startable, start_errors=start_errors or {},
+                           crane_choices={key: registrable for key in pick_crane}), status
 
 
 @bp.post("/cases/start/<process_key>")
 @login_required
 def start(process_key: str):
-    with write() as s:
-        instance = cases.start_case(s, actor=g.user, process_key=process_key)
-        mine = [t for t in cases.case_tasks(s, instance, "open") if can_act_on(g.user, t)]
-        target = url_for("pages.task", task_id=mine[0].id) if mine else url_for("pages.case", case_id=instance.id)
+    entry = get_entry(process_key)
+    # A procedure about a crane picked on the page (e.g. use registration) gets it as a start field.
+    start_values = {}
+    for name in entry.start_fields if entry else ():
+        raw = (request.form.get(name) or "").strip()
+        if raw:
+            start_values[name] = int(raw) if raw.isdigit() and len(raw) < 10 else raw
+    try:
+        with write() as s:
+            instance = cases.start_case(s, actor=g.user, process_key=process_key, start=start_values)
+            mine = [t for t in cases.case_tasks(s, instance, "open") if can_act_on(g.user, t)]
+            target = url_for("pages.task", task_id=mine[0].id) if mine else url_for("pages.case", case_id=instance.id)
+    except (InvalidInput, Conflict) as exc:
+        db.session.rollback()
+        problems = [m for messages in exc.errors.values() for m in (messages if isinstance(messages, list) else [])] \
+            if isinstance(exc, InvalidInput) else [exc.message]
+        return _cases_page(start_errors={process_key: problems or [exc.message]},
+                           status=422 if isinstance(exc, InvalidInput) else 409)
     return redirect(target)
 
 
@@ -62,10 +85,27 @@ def case(case_id: int):
                            actionable={t.id for t in tasks if can_act_on(g.user, t)})
 
 
+# Events that send work back to the applicant with a reason to act on.
+SENT_BACK = ("returned_by_parties", "acceptance_failed", "inspection_failed")
+
+
+def _return_reason(history, task):
+    """The reason the work came back, shown above the open correction form: the latest reasoned
+    event, when it was a return (or a failed check) and no decision came after it."""
+    if task.status != "open" or task.enterprise_id is None:
+        return None
+    for event in reversed(history):
+        detail = event.detail or {}
+        if detail.get("decision") or event.action in SENT_BACK:
+            sent_back = detail.get("decision") in ("return", "fail") or event.action in SENT_BACK
+            return event if sent_back and detail.get("reason") else None
+    return None
+
+
 def _render_task(task, data, errors=None, status=200):
     instance = cases.get_case(db.session, actor=g.user, case_id=task.instance_id)
     history = cases.case_history(db.session, instance)
-    last_reason = next((e for e in reversed(history) if (e.detail or {}).get("reason")), None)
+    last_reason = _return_reason(history, task)
     crane, submission = None, None
     if instance.subject_type == "crane" and instance.subject_id:
         crane = cranes.get_crane(db.session, user=g.user, crane_id=instance.subject_id)
