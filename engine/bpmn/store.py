@@ -63,6 +63,30 @@ def dump_state(wf: BpmnWorkflow) -> dict:
     return EncodedJSON(_serializer().serialize_json(wf))
 
 
+def _parents_first(workflow_dct: dict) -> dict:
+    """A copy of a (sub)workflow's state whose tasks are listed in tree order, parents first.
+
+    Spiff restores each task's data as a delta on its parent's and looks the parent up among the
+    tasks restored so far: a task listed before its parent silently gets empty data, and so does
+    everything below it. The order of the `tasks` keys is therefore part of the format, but JSONB
+    does not keep key order (it returns them sorted, i.e. by random UUID). Tree order depends on
+    the content alone, so both dialects restore the same workflow.
+    """
+    tasks = workflow_dct["tasks"]
+    ordered: dict = {}
+    stack = [workflow_dct["root"]]
+    while stack:  # iterative: looping instances grow deep trees
+        task_id = stack.pop()
+        task = tasks.get(task_id)
+        if task is None or task_id in ordered:
+            continue
+        ordered[task_id] = task
+        stack.extend(reversed(task["children"]))
+    for task_id, task in tasks.items():  # unreachable from the root: keep rather than drop
+        ordered.setdefault(task_id, task)
+    return {**workflow_dct, "tasks": ordered}
+
+
 def restore(state: dict, parsed: ParsedDefinition, engine: SafeScriptEngine) -> BpmnWorkflow:
     ser = _serializer()
     dct = dict(state)
@@ -70,6 +94,10 @@ def restore(state: dict, parsed: ParsedDefinition, engine: SafeScriptEngine) -> 
     token = _current_spec.set(parsed)
     try:
         ser.migrate(dct)
+        # Copies, not the column's dicts: restoring pops keys from these, and the state must
+        # survive being restored more than once.
+        dct = _parents_first(dct)
+        dct["subprocesses"] = {sp_id: _parents_first(sp) for sp_id, sp in dct.get("subprocesses", {}).items()}
         wf = ser.from_dict(dct)
     finally:
         _current_spec.reset(token)

@@ -278,7 +278,7 @@ def escalate(call: OperatorCall) -> dict:
 @operator("inspection.record_oversight")
 def record_oversight(call: OperatorCall) -> dict:
     ctx, data = call.context, call.data
-    # From the database, not the task data: the escalation branch's data is not relied on.
+    # The case's open candidate is the record under oversight (the database, not task data, is the record).
     record = ctx.session.scalar(select(ConductRecord).where(
         ConductRecord.instance_id == ctx.instance.id, ConductRecord.status == "candidate")
         .order_by(ConductRecord.id.desc()).limit(1))

@@ -258,7 +258,7 @@ def advance(ctx: TransitionContext, procedure: str, outcome: str, crane: Crane |
 def acknowledge(call: OperatorCall) -> dict:
     ctx = call.context
     crane = advance(ctx, lifecycle.INSTALLATION_NOTICE, lifecycle.APPROVED)
-    # From the stored notice, not the task data: data merged at the parallel join is not relied on.
+    # The stored notice is the case's record of what was lodged.
     code = submitted_data(ctx.session, ctx.instance.id)["project_code"]
     crane.project_id = ctx.session.scalar(select(Project.id).where(Project.code == code))
     return {"status": crane.status}
