@@ -47,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         rectification_max_days=app.config["RECTIFICATION_MAX_DAYS"],
         stop_order_max_days=app.config["STOP_ORDER_MAX_DAYS"],
         self_checks_per_month=app.config["SELF_CHECKS_PER_MONTH"],
+        assessment_valid_years=app.config["ASSESSMENT_VALID_YEARS"],
         archive_gate=app.config["ARCHIVE_GATE"],
         calendar=_calendar(app),
     ))

@@ -49,6 +49,7 @@ def load_config() -> dict:
         "RECTIFICATION_MAX_DAYS": int(os.environ.get("RECTIFICATION_MAX_DAYS", "7")),
         "STOP_ORDER_MAX_DAYS": int(os.environ.get("STOP_ORDER_MAX_DAYS", "30")),
         "SELF_CHECKS_PER_MONTH": int(os.environ.get("SELF_CHECKS_PER_MONTH", "2")),
+        "ASSESSMENT_VALID_YEARS": int(os.environ.get("ASSESSMENT_VALID_YEARS", "1")),
         # "off" lets installation notices and use registration through despite archive gaps.
         "ARCHIVE_GATE": os.environ.get("ARCHIVE_GATE", "on").lower() not in ("off", "0", "false", "no"),
         # A holiday file in the format of engine/domain/data/cn_workdays.json, to load a year's

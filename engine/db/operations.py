@@ -1,5 +1,5 @@
-"""A crane's operation records (Order 166 Art 9, domain.md §2.5 and §5): periodic self-checks,
-maintenance, repairs and faults. Append-only: the safety technical archive holds them as written."""
+"""A crane's operation records (Order 166 Art 9, domain.md §2.5, §3 and §5): periodic self-checks,
+maintenance, repairs, faults and safety assessments of an ageing crane. Append-only: the safety technical archive holds them as written."""
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, String, Text
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, JSONType, utcnow
 from .types import UTCDateTime
 
-OPERATION_KINDS = ("self_check", "maintenance", "repair", "fault")
+OPERATION_KINDS = ("self_check", "maintenance", "repair", "fault", "assessment")
 
 
 class OperationRecord(Base):
@@ -23,7 +23,11 @@ class OperationRecord(Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))  # who recorded it
     performer_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))  # who did the work
     person_in_charge: Mapped[str] = mapped_column(String(64))
-    result: Mapped[str | None] = mapped_column(String(16))  # self-check: normal / defects
+    # self-check: normal / defects; assessment: qualified / unqualified
+    result: Mapped[str | None] = mapped_column(String(16))
+    # A JGJ/T 189 safety assessment's report number and the last day its conclusion holds.
+    report_number: Mapped[str | None] = mapped_column(String(64))
+    valid_until: Mapped[date | None] = mapped_column(Date)
     items: Mapped[list] = mapped_column(JSONType, default=list)
     summary: Mapped[str] = mapped_column(Text)
     # A repair that puts right a recorded fault.

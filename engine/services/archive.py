@@ -29,7 +29,7 @@ from forms import FORMS, current_locale, form_schema, pick
 from forms.inspection import CHECK_TYPES, GRADES, INSTRUMENTS
 from forms.messages import DOCUMENT_NAMES
 from forms.operations import KINDS as OPERATION_KINDS
-from forms.operations import SELF_CHECK_RESULTS
+from forms.operations import RESULTS as OPERATION_RESULTS
 from workflows.catalog import load_catalog
 
 from .access import can_see_case
@@ -332,8 +332,10 @@ def _operations(b: _Builder) -> None:
         b.add(record.created_at, "operation", {
             "title": title, "operation_id": record.id, "enterprise": record.performer.name,
             "summary": "；".join(filter(None, (record.performed_on.isoformat(), record.person_in_charge,
-                                               pick(SELF_CHECK_RESULTS.get(record.result)), record.summary))),
+                                               pick(OPERATION_RESULTS.get(record.result)), record.report_number,
+                                               record.summary))),
             "data": {"kind": record.kind, "performed_on": _iso(record.performed_on), "result": record.result,
+                     "report_number": record.report_number, "valid_until": _iso(record.valid_until),
                      "items": record.items, "resolves": record.resolves_id, "project_id": record.project_id},
             "files": [b.file(files[i], f"operations/{record.performed_on:%Y-%m}") for i in record.attachments or []
                       if i in files]})

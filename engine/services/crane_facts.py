@@ -10,6 +10,9 @@ from engine.domain.cranes import add_years, assessment_required
 from engine.errors import InvalidInput
 from forms import current_locale
 
+from .operations import assessment_valid_until, latest_assessment
+from .settings import CHINA_TZ
+
 
 def _orders(crane: Crane) -> tuple[bool, bool]:
     """(a stop-use order is in force, a major hazard naming the crane is open)."""
@@ -21,6 +24,18 @@ def _orders(crane: Crane) -> tuple[bool, bool]:
     major = session.scalar(select(Hazard.id).where(
         Hazard.crane_id == crane.id, Hazard.status == "open", Hazard.grade == "major").limit(1)) is not None
     return stop_use, major
+
+
+def _valid_assessment(crane: Crane, on: date) -> bool:
+    """The latest recorded assessment decides (合格 and in force on the date); before any is
+    recorded, the report lodged with the filing holds for the validity period from the filing."""
+    session = object_session(crane)
+    latest = latest_assessment(session, crane.id) if session is not None and crane.id is not None else None
+    if latest is not None:
+        return latest.result == "qualified" and latest.valid_until is not None and latest.valid_until >= on
+    if crane.filed_at is None or not any(d.doc_type == "assessment_report" for d in crane.documents):
+        return False
+    return assessment_valid_until(crane.filed_at.astimezone(CHINA_TZ).date()) >= on
 
 
 def crane_facts(crane: Crane, on: date) -> lifecycle.CraneFacts:
@@ -37,7 +52,7 @@ def crane_facts(crane: Crane, on: date) -> lifecycle.CraneFacts:
         open_major_hazard=open_major,
         installed_elsewhere=crane.project_id is not None,
         over_age=over_age,
-        valid_assessment=any(d.doc_type == "assessment_report" for d in crane.documents),
+        valid_assessment=_valid_assessment(crane, on),
         past_design_life=past_life,
     )
 

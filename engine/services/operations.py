@@ -1,13 +1,14 @@
-"""Operation records of a crane (Order 166 Art 9: 定期自行检查、维护保养、维修、运行故障记录) and
-what follows from them: the monthly self-check count while the crane is in use, open faults, and
-the integrated owner's rule that it maintains its own cranes."""
+"""Operation records of a crane (Order 166 Art 9: 定期自行检查、维护保养、维修、运行故障记录; JGJ/T 189
+安全评估) and what follows from them: the monthly self-check count while the crane is in use, open
+faults, the assessment in force, and the integrated owner's rule that it maintains its own cranes."""
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from engine.db import Attachment, Crane, Enterprise, OperationRecord, ProcessInstance, Project, User
+from engine.domain.cranes import add_years
 from engine.errors import InvalidInput, NotPermitted
 from forms import t
 
@@ -79,6 +80,12 @@ def record_operation(session: Session, *, user: User, crane: Crane, data: dict) 
             raise InvalidInput({"kind": [t("self_check_by_site")]})
     elif kind in ("maintenance", "repair"):
         performer = _maintainer(session, crane, recorder, data.get("maintainer_uscc"))
+    elif kind == "assessment":
+        if recorder.id != crane.owner_enterprise_id:
+            raise InvalidInput({"kind": [t("assessment_by_owner")]})
+        performer = session.scalar(select(Enterprise).where(Enterprise.uscc == data["assessor_uscc"]))
+        if performer is None or performer.status != "approved" or "inspector" not in performer.roles:
+            raise InvalidInput({"assessor_uscc": [t("assessor_not_qualified")]})
     fault = _fault_to_resolve(session, crane, data["resolves"]) if data.get("resolves") is not None else None
     if foreign_uploads(session, user, data["attachments"]):
         raise InvalidInput({"attachments": [t("attachment_unknown")]})
@@ -86,12 +93,25 @@ def record_operation(session: Session, *, user: User, crane: Crane, data: dict) 
         crane_id=crane.id, kind=kind, performed_on=data["performed_on"], project_id=crane.project_id,
         enterprise_id=recorder.id, performer_enterprise_id=performer.id, person_in_charge=data["person_in_charge"],
         result=data.get("result"), items=data.get("items") or [], summary=data["summary"],
-        resolves_id=fault.id if fault else None, attachments=data["attachments"], recorded_by_id=user.id)
+        resolves_id=fault.id if fault else None, attachments=data["attachments"], recorded_by_id=user.id,
+        report_number=data.get("report_number"),
+        valid_until=assessment_valid_until(data["performed_on"]) if data.get("result") == "qualified" else None)
     session.add(record)
     session.flush()
     audit.record(session, action="operation_recorded", actor=user, crane_id=crane.id, record_id=record.id,
                  kind=kind, performed_on=record.performed_on.isoformat())
     return record
+
+
+def assessment_valid_until(assessed_on: date) -> date:
+    """The last day a 合格 conclusion holds (ASSESSMENT_VALID_YEARS, domain.md §3)."""
+    return add_years(assessed_on, get_settings().assessment_valid_years) - timedelta(days=1)
+
+
+def latest_assessment(session: Session, crane_id: int) -> OperationRecord | None:
+    return session.scalar(select(OperationRecord).where(
+        OperationRecord.crane_id == crane_id, OperationRecord.kind == "assessment")
+        .order_by(OperationRecord.performed_on.desc(), OperationRecord.id.desc()).limit(1))
 
 
 def list_operations(session: Session, crane: Crane) -> list[OperationRecord]:

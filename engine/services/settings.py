@@ -23,6 +23,8 @@ class Settings:
     stop_order_max_days: int = 30
     # Periodic self-checks a month while a crane is in use (domain.md §2.5).
     self_checks_per_month: int = 2
+    # Years a 合格 JGJ/T 189 safety assessment holds (not retrieved; 1–2 years is common, §3).
+    assessment_valid_years: int = 1
     # Refuse installation notices and use registration while the crane's archive has gaps (§5).
     archive_gate: bool = True
 
@@ -32,6 +34,8 @@ class Settings:
             raise ValueError("notice_lead_workdays must be between 0 and 30")
         if not 0 <= self.rectification_max_days <= self.stop_order_max_days <= 60:
             raise ValueError("rectification deadlines must satisfy 0 <= rectification <= stop order <= 60 days")
+        if not 1 <= self.assessment_valid_years <= 10:
+            raise ValueError("assessment_valid_years must be between 1 and 10")
         if not 0 <= self.self_checks_per_month <= 31:
             raise ValueError("self_checks_per_month must be between 0 and 31")
         self.upload_dir = Path(self.upload_dir)

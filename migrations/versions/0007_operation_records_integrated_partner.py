@@ -30,6 +30,8 @@ def upgrade():
     sa.Column('performer_enterprise_id', sa.Integer(), nullable=False),
     sa.Column('person_in_charge', sa.String(length=64), nullable=False),
     sa.Column('result', sa.String(length=16), nullable=True),
+    sa.Column('report_number', sa.String(length=64), nullable=True),
+    sa.Column('valid_until', sa.Date(), nullable=True),
     sa.Column('items', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('resolves_id', sa.Integer(), nullable=True),

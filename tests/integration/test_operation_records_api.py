@@ -55,6 +55,8 @@ def test_the_site_records_self_checks_and_others_may_not(api, in_use):
     assert record(api, "supervisor_wuhan", in_use, status=403)["message"].startswith("只有产权单位")
     assert record(api, "reg_wuhan", in_use, status=403)
     record(api, "owner_yichang", in_use, status=404)  # cannot even see the crane
+    errors = record(api, "contractor_wuhan", in_use, status=422, **assessment(api))["errors"]
+    assert errors == {"kind": ["安全评估由产权单位委托并登记。"]}
     listing = api("reg_wuhan").get(f"/api/v1/cranes/{in_use}/operations").get_json()
     assert [r["kind"] for r in listing["items"]] == ["self_check", "self_check"]
     assert listing["may_record"] is False
@@ -70,7 +72,7 @@ def test_each_field_is_checked_with_its_rule(world, api, in_use):
     errors = record(api, "contractor_wuhan", in_use, status=422, items=["structure", "structure", "nonsense"])["errors"]
     assert "items" in errors
     errors = record(api, "owner_wuhan", in_use, status=422, kind="maintenance", summary="保养")["errors"]
-    assert errors == {"result": ["仅定期自行检查填写此项。"], "items": ["仅定期自行检查填写此项。"]}
+    assert errors == {"result": ["仅定期自行检查和安全评估填写此项。"], "items": ["仅定期自行检查填写此项。"]}
     errors = record(api, "owner_wuhan", in_use, status=422, **maintenance(resolves=1))["errors"]
     assert errors == {"resolves": ["只有维修记录可以关联所修复的故障。"]}
     errors = record(api, "owner_wuhan", in_use, status=422, kind="overhaul")["errors"]
@@ -212,3 +214,76 @@ def test_the_crane_page_records_a_self_check_and_shows_the_month(app, api, in_us
     refused = regulator.post(f"/cranes/{in_use}/operations", data={
         **form, "performed_on": today().isoformat(), "csrf_token": csrf_from(page)})
     assert refused.status_code == 403
+
+
+def assessment(api, **overrides):
+    return {"kind": "assessment", "result": "qualified", "items": None, "assessor_uscc": uscc_of(api, "inspector_wuhan"),
+            "report_number": "HBTJ-PG-2026-0031", "summary": "JGJ/T 189 安全评估：主要结构件无裂纹，可继续使用", **overrides}
+
+
+def test_an_ageing_crane_needs_a_qualified_assessment_in_force(world, api):
+    """Past its JGJ/T 189 age a crane is notified only with a 合格 assessment whose validity covers
+    the start; an unqualified or expired one refuses it again, and the owner alone records it."""
+    site.register(api, "installer_wuhan", site.CREW)
+    crane_id = approved_crane(api, "OPS-AGE")
+    with Session(world.engine) as s:  # 16 years old: past the 15 years of a 630–1250 kN·m tower crane
+        s.get(Crane, crane_id).manufacture_date = today().replace(year=today().year - 16)
+        s.commit()
+    over_age = "该设备已超过安全评估年限，须提供有效期内结论为合格的安全评估报告。"
+    assert site.lodge(api, crane_id).get_json()["errors"]["record_number"] == [over_age]
+    errors = record(api, "owner_wuhan", crane_id, status=422, **assessment(api, assessor_uscc=None, report_number=None))
+    assert errors["errors"] == {"assessor_uscc": ["此项为必填项。"], "report_number": ["此项为必填项。"]}
+    errors = record(api, "owner_wuhan", crane_id, status=422, **assessment(api, result="normal"))["errors"]
+    assert list(errors) == ["result"]
+    errors = record(api, "owner_wuhan", crane_id, status=422, **assessment(
+        api, assessor_uscc=uscc_of(api, "installer_wuhan")))["errors"]
+    assert errors == {"assessor_uscc": ["评估机构须为已通过申报的检验检测机构。"]}
+    done = record(api, "owner_wuhan", crane_id, **assessment(api))
+    valid_until = today().replace(year=today().year + 1) - timedelta(days=1)
+    assert (done["result"], done["valid_until"]) == ("qualified", valid_until.isoformat())
+    r = site.lodge(api, crane_id)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    record(api, "contractor_wuhan", crane_id, status=403, **assessment(api))  # not on its site yet
+    record(api, "owner_wuhan", crane_id, **assessment(api, result="unqualified", report_number="HBTJ-PG-2026-0032"))
+    listing = api("owner_wuhan").get(f"/api/v1/cranes/{crane_id}/operations").get_json()
+    assert (listing["items"][0]["result"], listing["items"][0]["valid_until"]) == ("unqualified", None)
+    assert not _assessed(world, crane_id)  # the latest conclusion decides
+
+
+def test_an_assessment_holds_for_its_validity_period(world, api):
+    site.register(api, "installer_wuhan", site.CREW)
+    crane_id = approved_crane(api, "OPS-AGE-2")
+    long_ago = today() - timedelta(days=400)
+    with Session(world.engine) as s:
+        crane = s.get(Crane, crane_id)
+        crane.manufacture_date = today().replace(year=today().year - 16)
+        crane.filed_at = datetime(long_ago.year, long_ago.month, long_ago.day, tzinfo=CHINA_TZ)
+        s.commit()
+    record(api, "owner_wuhan", crane_id, **assessment(api, performed_on=long_ago.isoformat()))
+    assert site.lodge(api, crane_id).status_code == 422  # 合格, but its year is over
+    record(api, "owner_wuhan", crane_id, **assessment(api, report_number="HBTJ-PG-2026-0040"))
+    assert site.lodge(api, crane_id).status_code == 201
+
+
+def test_a_report_lodged_with_the_filing_counts_from_the_filing_date(world, api):
+    """An over-age crane is filed with its assessment report: that report holds for the validity
+    period from the filing, and no longer."""
+    site.register(api, "installer_wuhan", site.CREW)
+    old = today().replace(year=today().year - 16).isoformat()
+    owner = api("owner_wuhan")
+    crane_id = approved_crane(api, "OPS-AGE-3", manufacture_date=old, purchase_date=old, documents={
+        **{d: [upload(owner)] for d in ("manufacturing_licence", "product_certificate", "supervision_certificate",
+                                        "ownership_proof", "assessment_report")}})
+    assert _assessed(world, crane_id)
+    assert site.lodge(api, crane_id).status_code == 201
+    with Session(world.engine) as s:
+        s.get(Crane, crane_id).filed_at = datetime.now(CHINA_TZ) - timedelta(days=400)
+        s.commit()
+    assert not _assessed(world, crane_id)
+
+
+def _assessed(world, crane_id) -> bool:
+    from engine.services.crane_facts import crane_facts
+
+    with Session(world.engine) as s:
+        return crane_facts(s.get(Crane, crane_id), today()).valid_assessment

@@ -189,6 +189,7 @@ def operation_json(record, attachments: dict) -> dict:
         "performed_on": _iso(record.performed_on), "project_id": record.project_id,
         "performer": {"id": record.performer_enterprise_id, "name": record.performer.name, "uscc": record.performer.uscc},
         "person_in_charge": record.person_in_charge, "result": record.result, "items": record.items,
+        "report_number": record.report_number, "valid_until": _iso(record.valid_until),
         "summary": record.summary, "resolves": record.resolves_id, "created_at": _iso(record.created_at),
         "attachments": [{"id": i, "name": attachments[i].original_name} for i in record.attachments or [] if i in attachments],
     }
