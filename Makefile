@@ -8,7 +8,7 @@ PORT   ?= 5000
 DEMO_PASSWORD ?= CraneFlow-demo-2026
 export DEMO_PASSWORD
 
-.PHONY: setup run test bench browser translations db clean
+.PHONY: setup run test bench browser translations assets db clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,28 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
-setup: $(STAMP) translations
+# Front-end assets from npm (package-lock.json pins them), copied under web/static/vendor: the pages
+# load nothing from a CDN. npm ci runs again only when node_modules is missing or the lock changed.
+VENDOR    := web/static/vendor/bpmn-js
+BPMN_DIST := node_modules/bpmn-js/dist
+VENDOR_FILES := $(VENDOR)/bpmn-navigated-viewer.production.min.js $(VENDOR)/diagram-js.css $(VENDOR)/bpmn-js.css
+
+node_modules/.craneflow-installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is required for the front-end assets: apt-get install nodejs npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(VENDOR)/%.js: node_modules/.craneflow-installed
+	@mkdir -p $(@D)
+	cp $(BPMN_DIST)/$(@F) $@
+
+$(VENDOR)/%.css: node_modules/.craneflow-installed
+	@mkdir -p $(@D)
+	cp $(BPMN_DIST)/assets/$(@F) $@
+
+assets: $(VENDOR_FILES)
+
+setup: $(STAMP) translations assets
 
 db: setup
 	$(BIN)/flask --app web craneflow setup-db
@@ -49,4 +70,4 @@ bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules web/static/vendor

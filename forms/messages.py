@@ -166,6 +166,21 @@ MESSAGES = {
                                     "Cranes are installed on this project: return their notices before the project."),
     "project_status_not_permitted": ("只有工程所在地的主管部门可以变更项目状态。",
                                      "Only the authority of the project's region may change its status."),
+    "region_outside_jurisdiction": ("该行政区划不在您的辖区内。", "This region is outside your jurisdiction."),
+    "search_too_short": ("检索词至少 2 个字符。", "The search text needs at least 2 characters."),
+    "task_claimed_by": ("该任务已由 {name} 认领，只有认领人可以办理。",
+                        "This task is claimed by {name}; only they can complete it."),
+    "task_already_claimed": ("该任务已由 {name} 认领。", "This task is already claimed by {name}."),
+    "task_not_claimed": ("该任务尚未被认领。", "This task is not claimed."),
+    "task_unclaim_not_holder": ("该任务由 {name} 认领，只有认领人可以释放。",
+                                "This task is claimed by {name}; only they can release it."),
+    "task_claim_regulators_only": ("只有监管部门可以认领任务。", "Only regulators claim tasks."),
+    "task_not_actionable": ("您无权办理该任务。", "You may not act on this task."),
+    "task_not_open": ("该任务已办理或已取消。", "This task is no longer open."),
+    "reassign_target_ineligible": ("只能转交给本部门可办理该任务的监管人员。",
+                                   "A task can only be reassigned to a regulator of your office who may act on it."),
+    "reassign_held_by_other": ("该任务由 {name} 认领，只有认领人或上级监管部门可以转交。",
+                               "This task is claimed by {name}; only they or a higher-level regulator may reassign it."),
 }
 
 DOCUMENT_NAMES = {

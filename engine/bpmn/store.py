@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
 
 from engine.db import EncodedJSON, HumanTask, ProcessInstance, utcnow
 from engine.errors import NotFound
@@ -125,6 +126,33 @@ def lock_task(session: Session, task_id: int) -> HumanTask | None:
 
 def load_workflow(instance: ProcessInstance, parsed: ParsedDefinition, engine: SafeScriptEngine) -> BpmnWorkflow:
     return restore(instance.state, parsed, engine)
+
+
+def element_states(instance: ProcessInstance, parsed: ParsedDefinition) -> tuple[list[str], list[str]]:
+    """BPMN ids of the model's elements that have run (completed) and that hold the case now
+    (ready or waiting tasks, waiting timer events), read from the stored state without restoring
+    the workflow: the case diagram needs only each task's spec and state.
+
+    An element that ran before and is current again (a review after a correction) is only active.
+    Gateways are never active: a join waiting for its other branches is not a step anyone works on.
+    """
+    specs = {}
+    for spec in (parsed.spec, *parsed.subprocess_specs.values()):
+        specs.update(spec.task_specs)
+    state = instance.state or {}
+    done, now = set(), set()
+    for workflow in (state, *(state.get("subprocesses") or {}).values()):
+        for task in (workflow.get("tasks") or {}).values():
+            spec = specs.get(task.get("task_spec"))
+            bpmn_id = getattr(spec, "bpmn_id", None)
+            if bpmn_id is None:  # engine-internal specs (Start, EndJoin, boundary splits)
+                continue
+            if task.get("state") == TaskState.COMPLETED:
+                done.add(bpmn_id)
+            elif task.get("state", 0) & (TaskState.READY | TaskState.STARTED | TaskState.WAITING) \
+                    and "Gateway" not in type(spec).__name__:
+                now.add(bpmn_id)
+    return sorted(done - now), sorted(now)
 
 
 def save_workflow(instance: ProcessInstance, wf: BpmnWorkflow) -> None:

@@ -56,6 +56,8 @@ class HumanTask(Base):
         Index("ix_human_task_inbox_city", "status", "city_code", "due_at"),
         Index("ix_human_task_inbox_county", "status", "region_code", "due_at"),
         Index("ix_human_task_inbox_enterprise", "status", "enterprise_id", "due_at"),
+        # "Claimed by me" reads one user's open tasks by due date.
+        Index("ix_human_task_claimed", "claimed_by_id", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,9 +81,13 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The regulator working on the task; while set, only this user may complete it.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     instance = relationship("ProcessInstance", lazy="raise")
-    completed_by = relationship("User")
+    completed_by = relationship("User", foreign_keys=[completed_by_id])
+    claimed_by = relationship("User", foreign_keys=[claimed_by_id])
 
 
 class AuditEvent(Base):

@@ -28,6 +28,9 @@ ACTION_LABELS = {
     "escalated": ("逾期未整改，报上级督办", "Overdue: escalated to the level above"),
     "oversight": ("上级督办", "Oversight by the level above"),
     "jacking_accepted": ("顶升/附着验收合格", "Jacking / anchorage accepted"),
+    "claim": ("认领任务", "Task claimed"),
+    "unclaim": ("释放任务", "Task released"),
+    "reassign": ("转交任务", "Task reassigned"),
 }
 
 # One statement object, parameters per call: compiled once, reused for every event.

@@ -17,6 +17,7 @@ from .context import TransitionContext
 from .definitions import latest_definition, parsed_definition
 from .operators import all_operators
 from .settings import CHINA_TZ, get_settings
+from .task_claims import check_may_complete
 
 
 class ProcessError(Conflict):
@@ -167,6 +168,7 @@ def complete_task(session: Session, *, actor: User, task_id: int, data) -> Proce
         raise NotFound("task not found")
     if not can_act_on(actor, task):
         raise NotPermitted("not permitted to complete this task")
+    check_may_complete(session, actor, task)
     cleaned = validate_form(task.form_key, data)
     instance = store.lock_instance(session, task.instance_id)
     if task.status != "open":
@@ -242,3 +244,13 @@ def step_titles(session: Session, instance: ProcessInstance) -> dict[str, str]:
     """BPMN task id → its name in the model the case runs on, for readable histories."""
     spec = parsed_definition(instance.definition).spec
     return {name: (getattr(t, "bpmn_name", None) or name) for name, t in spec.task_specs.items()}
+
+
+def case_diagram(session: Session, *, actor: User, case_id: int) -> dict:
+    """The BPMN XML of the definition version the case runs on, with the ids of the elements it has
+    passed and those it waits at now (for the case diagram)."""
+    instance = get_case(session, actor=actor, case_id=case_id)
+    completed, active = store.element_states(instance, parsed_definition(instance.definition))
+    if instance.status in ("completed", "cancelled"):
+        active = []  # a cancelled case's state still holds the tasks that were ready when it stopped
+    return {"xml": instance.definition.bpmn_xml, "completed": completed, "active": active}

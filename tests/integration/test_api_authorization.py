@@ -40,10 +40,15 @@ MATRIX = {
     "GET /api/v1/cases": _only(USERS, 200, None),
     "POST /api/v1/cases": _only(OWNERS, 201, 403),
     "GET /api/v1/cases/{id}": _only(SEES_WUHAN_CASE, 200, 404),
+    "GET /api/v1/cases/{id}/diagram": _only(SEES_WUHAN_CASE, 200, 404),
     "GET /api/v1/tasks": _only(USERS, 200, None),
     "GET /api/v1/tasks/{id}": _only(SEES_WUHAN_CASE, 200, 404),
     # Completion by anyone who cannot act is 403, whether or not the case is visible to them.
     "POST /api/v1/tasks/{id}/complete": _only(REVIEWS_WUHAN_CASE, 200, 403),
+    # Claims are for the regulators who may act on the task; the others are refused (403).
+    "POST /api/v1/tasks/{id}/claim": _only(REVIEWS_WUHAN_CASE, 200, 403),
+    "POST /api/v1/tasks/{id}/unclaim": _only(REVIEWS_WUHAN_CASE, 200, 403),  # after claiming it
+    "POST /api/v1/tasks/{id}/reassign": _only(REVIEWS_WUHAN_CASE, 200, 403),  # to themselves
     "POST /api/v1/attachments": _only(USERS, 201, None),
     "GET /api/v1/attachments/{id}": _only(SEES_WUHAN_CASE, 200, 404),
     "GET /api/v1/cranes": _only(USERS, 200, None),
@@ -106,6 +111,13 @@ def _call(app, api, operation, username, ids):
                                     "data": filing_data(user, serial=f"MATRIX-{username}")})
     if operation == "POST /api/v1/tasks/{id}/complete":
         return user.post(url, json={"data": {"decision": "approve"}})
+    if operation == "POST /api/v1/tasks/{id}/claim":
+        return user.post(url)
+    if operation == "POST /api/v1/tasks/{id}/unclaim":
+        user.post(url.replace("/unclaim", "/claim"))
+        return user.post(url)
+    if operation == "POST /api/v1/tasks/{id}/reassign":
+        return user.post(url, json={"user_id": user.user["id"], "reason": "本人办理"})
     if operation == "POST /api/v1/personnel":
         return user.post(url, json={"name": "赵六", "id_number": "440524188001010014"})
     if operation == "POST /api/v1/cranes/{id}/operations":

@@ -370,7 +370,11 @@ QUERY_CASES = [
     ("/api/v1/tasks?page=0", ("page",), "range_between", {"min": 1, "max": 100000}),
     ("/api/v1/tasks?page=abc", ("page",), "type_integer", {}),
     ("/api/v1/tasks?status=bogus", ("status",), "one_of", {"choices": "open, completed"}),
-    ("/api/v1/tasks?sort=due_at", ("sort",), "unknown", {}),
+    ("/api/v1/tasks?sort=due_at", ("sort",), "one_of", {"choices": "due_asc, due_desc"}),
+    ("/api/v1/tasks?order=asc", ("order",), "unknown", {}),
+    ("/api/v1/tasks?claimed=others", ("claimed",), "one_of", {"choices": "me, unclaimed"}),
+    ("/api/v1/tasks?region=420500", ("region",), "region_outside_jurisdiction", {}),
+    ("/api/v1/tasks?q=x", ("q",), "search_too_short", {}),
     ("/api/v1/cases?per_page=1000", ("per_page",), "range_between", {"min": 1, "max": 100}),
     ("/api/v1/cranes?page=-1", ("page",), "range_between", {"min": 1, "max": 100000}),
 ]

@@ -2,7 +2,8 @@
 from flask import jsonify, render_template
 
 from forms import FORMS, form_json_schema
-from forms.api import CompleteTaskRequest, SessionRequest, StartCaseRequest
+from forms.api import (TASK_CLAIM_FILTERS, TASK_SORTS, CompleteTaskRequest, ReassignRequest, SessionRequest,
+                       StartCaseRequest)
 from forms.enterprise import SignUpSchema
 from forms.operations import OperationRecordSchema
 from forms.personnel import PersonSchema
@@ -72,6 +73,7 @@ def openapi_document() -> dict:
                 "ProjectStatusRequest": schema_to_json(ProjectStatusSchema()),
                 "StartCaseRequest": schema_to_json(StartCaseRequest()),
                 "CompleteTaskRequest": schema_to_json(CompleteTaskRequest()),
+                "ReassignRequest": schema_to_json(ReassignRequest()),
                 **forms,
             },
         },
@@ -93,15 +95,41 @@ def openapi_document() -> dict:
             },
             "/api/v1/cases/{id}": {"get": _op("Case status, history and open tasks", params=(_path_id("id"),),
                                               errors=(401, 404))},
-            "/api/v1/tasks": {"get": _op("The user's inbox", params=(
+            "/api/v1/cases/{id}/diagram": {"get": _op(
+                "The case diagram: `xml`, the BPMN model of the definition version the case runs on; "
+                "`completed`, the ids of the elements it has passed; `active`, the ids of the tasks and "
+                "timer events it waits at now", params=(_path_id("id"),), errors=(401, 404))},
+            "/api/v1/tasks": {"get": _op(
+                "The user's inbox, sorted by due date; each task carries its SLA in working days "
+                "(`sla.state`: overdue, due_soon, on_track) and its holder (`claimed_by`)", params=(
                 _query("process_key", {"type": "string"}),
-                _query("status", {"type": "string", "enum": ["open", "completed"]}), *PAGING),
+                _query("status", {"type": "string", "enum": ["open", "completed"]}),
+                _query("region", {"type": "string", "pattern": "^[0-9]{6}$",
+                                  "description": "a city or county code within your jurisdiction"}),
+                _query("overdue", {"type": "boolean", "description": "only tasks past their due time"}),
+                _query("claimed", {"type": "string", "enum": list(TASK_CLAIM_FILTERS),
+                                   "description": "me: claimed by you; unclaimed: claimed by nobody"}),
+                _query("q", {"type": "string", "minLength": 2, "maxLength": 64,
+                             "description": "part of the case title or applicant name, or the start of the "
+                                            "business key, crane record number or applicant credit code"}),
+                _query("sort", {"type": "string", "enum": list(TASK_SORTS), "default": "due_asc"}), *PAGING),
                 errors=(401, 422))},
             "/api/v1/tasks/{id}": {"get": _op("A task with its form (JSON Schema) and current data",
                                               params=(_path_id("id"),), errors=(401, 404))},
             "/api/v1/tasks/{id}/complete": {"post": _op(
                 "Complete a task with its form data", params=(_path_id("id"),),
                 body={"$ref": "#/components/schemas/CompleteTaskRequest"}, errors=(401, 403, 404, 409, 422))},
+            "/api/v1/tasks/{id}/claim": {"post": _op(
+                "Claim a task (regulators who may act on it): while claimed, only the holder completes it. "
+                "409 when someone else holds it", params=(_path_id("id"),), errors=(401, 403, 404, 409))},
+            "/api/v1/tasks/{id}/unclaim": {"post": _op(
+                "Release your claim on a task (403 when someone else holds it, 409 when nobody does)",
+                params=(_path_id("id"),), errors=(401, 403, 404, 409))},
+            "/api/v1/tasks/{id}/reassign": {"post": _op(
+                "Hand a task to a regulator of your office who may act on it, with a reason: by its holder, by "
+                "anyone who may act on it while unclaimed, or by a higher-level office (409 otherwise)",
+                params=(_path_id("id"),), body={"$ref": "#/components/schemas/ReassignRequest"},
+                errors=(401, 403, 404, 409, 422))},
             "/api/v1/attachments": {"post": {
                 "summary": "Upload a file (PDF, JPEG or PNG; size limited); form data refers to it by id",
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

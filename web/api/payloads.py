@@ -3,6 +3,7 @@ from engine.domain.lifecycle import STATE_LABELS
 from engine.domain.personnel import SPECIAL_OPERATION_CATEGORIES
 from engine.domain.regions import get_region
 from engine.domain.resident_id import mask_resident_id
+from engine.services.inbox import task_sla
 from forms import current_locale
 from forms.operations import KINDS as OPERATION_KINDS
 from forms.projects import PROJECT_STATUSES
@@ -38,7 +39,15 @@ def task_json(task) -> dict:
         "enterprise_id": task.enterprise_id, "region_code": task.region_code,
         "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
         "completed_at": _iso(task.completed_at), "completed_by_id": task.completed_by_id,
+        "claimed_by_id": task.claimed_by_id, "claimed_at": _iso(task.claimed_at),
+        "claimed_by": task.claimed_by.display_name if task.claimed_by_id else None,
+        "sla": _sla_json(task),
     }
+
+
+def _sla_json(task):
+    sla = task_sla(task.due_at) if task.status == "open" else None
+    return {"state": sla.state, "workdays_left": sla.workdays_left} if sla else None
 
 
 def _masked_ids(schema: dict, data):

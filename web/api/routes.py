@@ -9,10 +9,10 @@ from marshmallow import ValidationError
 from engine.db import ProcessInstance
 from engine.errors import InvalidInput
 from engine.services import (archive, attachments, cases, cranes, enterprise_filing, inbox, operations, personnel,
-                             prefill, projects)
+                             prefill, projects, task_claims)
 from engine.services.accounts import authenticate, issue_token
 from forms import form_json_schema, t
-from forms.api import CompleteTaskRequest, ListQuery, SessionRequest, StartCaseRequest, TaskQuery
+from forms.api import CompleteTaskRequest, ListQuery, ReassignRequest, SessionRequest, StartCaseRequest, TaskQuery
 from forms.enterprise import SignUpSchema
 from forms.fields import today_in_china
 from forms.operations import OperationRecordSchema
@@ -107,12 +107,18 @@ def get_case(case_id: int):
                              open_tasks=cases.case_tasks(db.session, instance, "open")))
 
 
+@bp.get("/v1/cases/<int:case_id>/diagram")
+@login_required
+def case_diagram(case_id: int):
+    return jsonify(cases.case_diagram(db.session, actor=g.user, case_id=case_id))
+
+
 @bp.get("/v1/tasks")
 @login_required
 def list_tasks():
-    q = _query(TaskQuery)
-    page = inbox.list_inbox(db.session, user=g.user, process_key=q["process_key"], status=q["status"],
-                            page=q["page"], per_page=q["per_page"])
+    q = _load(lambda: TaskQuery(jurisdiction=g.user.region_code if g.user.kind == "regulator" else None),
+              {k: v for k, v in request.args.items() if k != "lang"})
+    page = inbox.list_inbox(db.session, user=g.user, **q)
     return jsonify({"items": [task_json(t) for t in page.tasks], "total": page.total,
                     "total_capped": page.total_capped, "page": page.page, "per_page": page.per_page})
 
@@ -135,6 +141,32 @@ def complete_task(task_id: int):
     with write() as s:
         instance = cases.complete_task(s, actor=g.user, task_id=task_id, data=body["data"])
         payload = case_json(instance, open_tasks=cases.case_tasks(s, instance, "open"))
+    return jsonify(payload), 200
+
+
+@bp.post("/v1/tasks/<int:task_id>/claim")
+@login_required
+def claim_task(task_id: int):
+    with write() as s:
+        payload = task_json(task_claims.claim(s, actor=g.user, task_id=task_id))
+    return jsonify(payload), 200
+
+
+@bp.post("/v1/tasks/<int:task_id>/unclaim")
+@login_required
+def unclaim_task(task_id: int):
+    with write() as s:
+        payload = task_json(task_claims.unclaim(s, actor=g.user, task_id=task_id))
+    return jsonify(payload), 200
+
+
+@bp.post("/v1/tasks/<int:task_id>/reassign")
+@login_required
+def reassign_task(task_id: int):
+    body = _load(ReassignRequest, _json_body())
+    with write() as s:
+        payload = task_json(task_claims.reassign(s, actor=g.user, task_id=task_id, user_id=body["user_id"],
+                                                 reason=body["reason"]))
     return jsonify(payload), 200
 
 
