@@ -45,7 +45,7 @@ def _maintainer(session: Session, crane: Crane, recorder: Enterprise, uscc: str 
     owner = crane.owner
     maintainer = recorder if not uscc or uscc == recorder.uscc else session.scalar(
         select(Enterprise).where(Enterprise.uscc == uscc))
-    if maintainer is None or maintainer.status != "approved" and maintainer.id != owner.id:
+    if maintainer is None or (maintainer.status != "approved" and maintainer.id != owner.id):
         raise InvalidInput({"maintainer_uscc": [t("maintainer_not_qualified")]})
     if owner.integrated and maintainer.id != owner.id:
         raise InvalidInput({"maintainer_uscc": [t("integrated_maintainer")]})
@@ -64,7 +64,8 @@ def _fault_to_resolve(session: Session, crane: Crane, fault_id: int) -> Operatio
 
 def record_operation(session: Session, *, user: User, crane: Crane, data: dict) -> OperationRecord:
     """Append one record to the crane's archive; the form has been loaded already."""
-    if user.kind != "enterprise" or user.enterprise_id not in record_keepers(session, crane):
+    site = (site_user_id(session, crane), site_installer_id(session, crane))
+    if user.kind != "enterprise" or user.enterprise_id not in {crane.owner_enterprise_id, *site}:
         raise NotPermitted(t("operation_not_keeper"))
     if crane.status in NO_RECORDS_STATES or crane.filed_at is None:
         raise InvalidInput({"kind": [t("operation_crane_not_filed")]})
@@ -76,7 +77,7 @@ def record_operation(session: Session, *, user: User, crane: Crane, data: dict) 
     if kind == "self_check":
         if crane.project_id is None:
             raise InvalidInput({"kind": [t("self_check_not_installed")]})
-        if recorder.id not in (site_user_id(session, crane), site_installer_id(session, crane)):
+        if recorder.id not in site:
             raise InvalidInput({"kind": [t("self_check_by_site")]})
     elif kind in ("maintenance", "repair"):
         performer = _maintainer(session, crane, recorder, data.get("maintainer_uscc"))

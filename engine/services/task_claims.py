@@ -1,18 +1,15 @@
 """Claiming a regulator's task: one holder works on it, others see who; every change is audited."""
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.bpmn import store
 from engine.db import HumanTask, ProcessInstance, User, utcnow
+from engine.db.parties import REGULATOR_LEVELS
 from engine.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from forms import t
 
 from . import audit
 from .access import can_act_on
-
-# Lower is higher: a province office oversees its cities, a city its counties.
-_LEVEL_RANK = {"province": 0, "city": 1, "county": 2}
-
 
 def holder_name(session: Session, task: HumanTask) -> str:
     holder = session.get(User, task.claimed_by_id) if task.claimed_by_id else None
@@ -42,7 +39,7 @@ def _open_task_for(session: Session, actor: User, task_id: int) -> HumanTask:
 def _audit(session, action, actor, task, **detail):
     session.flush()
     session.expire(task, ["claimed_by"])  # the holder as just set, for the answer
-    instance = session.get(ProcessInstance, task.instance_id)
+    instance = session.get(ProcessInstance, task.instance_id, options=[defer(ProcessInstance.state)])
     audit.record(session, action=action, actor=actor, instance=instance, task_name=task.task_name,
                  from_state=task.task_name, to_state=task.task_name, task_id=task.id, **detail)
 
@@ -80,9 +77,11 @@ def eligible_assignees(session: Session, actor: User, task: HumanTask) -> list[U
 
 
 def _oversees(actor: User, holder: User | None) -> bool:
+    """A province office oversees its cities, a city its counties (REGULATOR_LEVELS runs downwards)."""
     if holder is None:
         return True
-    return _LEVEL_RANK.get(actor.regulator_level, 9) < _LEVEL_RANK.get(holder.regulator_level, 9)
+    rank = {level: i for i, level in enumerate(REGULATOR_LEVELS)}
+    return rank.get(actor.regulator_level, len(rank)) < rank.get(holder.regulator_level, len(rank))
 
 
 def reassign(session: Session, *, actor: User, task_id: int, user_id: int, reason: str) -> HumanTask:

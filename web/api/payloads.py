@@ -65,11 +65,11 @@ def _masked_ids(schema: dict, data):
     return out
 
 
-def form_data_json(schema: dict, data, viewer, instance):
+def form_data_json(schema: dict, data, viewer, applicant_enterprise_id: int | None):
     """A case's form data for `viewer`: resident ID numbers in full only to the applicant enterprise,
     which fills them in; regulators and other parties see them masked, as on the pages."""
     if viewer.kind == "enterprise" and viewer.enterprise_id is not None \
-            and viewer.enterprise_id == instance.applicant_enterprise_id:
+            and viewer.enterprise_id == applicant_enterprise_id:
         return data
     return _masked_ids(schema, data)
 

@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 from flask import current_app, g, jsonify, request, send_file
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from engine.db import ProcessInstance
 from engine.errors import InvalidInput
@@ -129,8 +130,9 @@ def get_task(task_id: int):
     task = cases.get_task(db.session, actor=g.user, task_id=task_id)
     out = task_json(task)
     out["form_schema"] = form_json_schema(task.form_key)
-    out["data"] = form_data_json(out["form_schema"], prefill.task_form_data(db.session, task), g.user,
-                                 db.session.get(ProcessInstance, task.instance_id))
+    applicant = db.session.scalar(select(ProcessInstance.applicant_enterprise_id)
+                                  .where(ProcessInstance.id == task.instance_id))
+    out["data"] = form_data_json(out["form_schema"], prefill.task_form_data(db.session, task), g.user, applicant)
     return jsonify(out)
 
 

@@ -59,12 +59,13 @@ def start(process_key: str):
             instance = cases.start_case(s, actor=g.user, process_key=process_key, start=start_values)
             mine = [t for t in cases.case_tasks(s, instance, "open") if can_act_on(g.user, t)]
             target = url_for("pages.task", task_id=mine[0].id) if mine else url_for("pages.case", case_id=instance.id)
-    except (InvalidInput, Conflict) as exc:
+    except InvalidInput as exc:
         db.session.rollback()
-        problems = [m for messages in exc.errors.values() for m in (messages if isinstance(messages, list) else [])] \
-            if isinstance(exc, InvalidInput) else [exc.message]
-        return _cases_page(start_errors={process_key: problems or [exc.message]},
-                           status=422 if isinstance(exc, InvalidInput) else 409)
+        problems = [m for messages in exc.errors.values() if isinstance(messages, list) for m in messages]
+        return _cases_page(start_errors={process_key: problems or [exc.message]}, status=422)
+    except Conflict as exc:
+        db.session.rollback()
+        return _cases_page(start_errors={process_key: [exc.message]}, status=409)
     return redirect(target)
 
 
