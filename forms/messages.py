@@ -179,6 +179,8 @@ MESSAGES = {
     "task_not_open": ("该任务已办理或已取消。", "This task is no longer open."),
     "reassign_target_ineligible": ("只能转交给本部门可办理该任务的监管人员。",
                                    "A task can only be reassigned to a regulator of your office who may act on it."),
+    "four_eyes": ("按照“四眼原则”，您已办理本案的“{step}”环节，此环节须由其他人员办理。",
+                  "Four-eyes rule: you handled the step “{step}” of this case, so a colleague must handle this one."),
     "reassign_held_by_other": ("该任务由 {name} 认领，只有认领人或上级监管部门可以转交。",
                                "This task is claimed by {name}; only they or a higher-level regulator may reassign it."),
 }

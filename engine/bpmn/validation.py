@@ -71,8 +71,21 @@ def _check_expressions(root, file_name, problems):
                                         "approved operator, or a gateway condition"))
 
 
+def _check_four_eyes(node, human_ids, file_name, problems):
+    for prop in node.iterfind(".//spiffworkflow:property", NS):
+        if prop.get("name") != "fourEyes":
+            continue
+        named = [part.strip() for part in (prop.get("value") or "").split(",") if part.strip()]
+        unknown = [step for step in named if step not in human_ids]
+        if not named or unknown:
+            problems.append(problem(file_name, prop.sourceline, node.get("id"),
+                                    "fourEyes must list user task ids of this process"
+                                    + (f" (unknown: {', '.join(unknown)})" if unknown else "")))
+
+
 def _check_tasks(process, file_name, entry, form_keys, operators, problems):
     lanes = _lane_of(process)
+    human_ids = {node.get("id") for local in HUMAN_TASKS for node in process.iterfind(f".//bpmn:{local}", NS)}
     for node in process.iter():
         if not isinstance(node.tag, str):
             continue
@@ -96,6 +109,7 @@ def _check_tasks(process, file_name, entry, form_keys, operators, problems):
             elif form_key not in form_keys:
                 problems.append(problem(file_name, node.sourceline, node_id,
                                         f"unknown form key '{form_key}'"))
+            _check_four_eyes(node, human_ids, file_name, problems)
         elif local == "task":
             problems.append(problem(file_name, node.sourceline, node_id,
                                     "untyped tasks are not supported: use a user or service task"))

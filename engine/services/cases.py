@@ -1,7 +1,7 @@
 """Starting cases and completing their tasks: lock, run, save, project and audit in one transaction."""
 from marshmallow import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.bpmn import store
 from engine.bpmn.assignment import due_at_from_workdays, form_key_of, project_tasks
@@ -11,7 +11,7 @@ from engine.errors import Conflict, CraneFlowError, InvalidInput, NotFound, NotP
 from forms import dump_form, load_form, t
 from workflows.catalog import get_entry, load_catalog
 
-from . import audit
+from . import audit, four_eyes
 from .access import can_act_on, can_see_case, case_filter, holds_role
 from .context import TransitionContext
 from .definitions import latest_definition, parsed_definition
@@ -169,6 +169,8 @@ def complete_task(session: Session, *, actor: User, task_id: int, data) -> Proce
     if not can_act_on(actor, task):
         raise NotPermitted("not permitted to complete this task")
     check_may_complete(session, actor, task)
+    four_eyes.check(session, session.get(ProcessInstance, task.instance_id, options=[defer(ProcessInstance.state)]),
+                    task, actor)
     cleaned = validate_form(task.form_key, data)
     instance = store.lock_instance(session, task.instance_id)
     if task.status != "open":

@@ -41,6 +41,7 @@ DEMO_ACCOUNTS = (
     ("supervisor_wuhan", "吴刚（总监办）", "enterprise", "supervisor_wuhan", None, None),
     ("inspector_wuhan", "郑丽（检测部）", "enterprise", "inspector_wuhan", None, None),
     ("reg_wuhan", "陈静（武汉市建设工程安全监督站）", "regulator", None, "city", "420100"),
+    ("reg_wuhan2", "黄涛（武汉市建设工程安全监督站）", "regulator", None, "city", "420100"),
     ("reg_yichang", "赵磊（宜昌市建设工程安全监督站）", "regulator", None, "city", "420500"),
     ("reg_province", "周敏（湖北省住房和城乡建设厅）", "regulator", None, "province", "420000"),
 )

@@ -8,7 +8,7 @@ from engine.db.parties import REGULATOR_LEVELS
 from engine.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from forms import t
 
-from . import audit
+from . import audit, four_eyes
 from .access import can_act_on
 
 def holder_name(session: Session, task: HumanTask) -> str:
@@ -36,10 +36,14 @@ def _open_task_for(session: Session, actor: User, task_id: int) -> HumanTask:
     return task
 
 
+def _instance(session, task) -> ProcessInstance:
+    return session.get(ProcessInstance, task.instance_id, options=[defer(ProcessInstance.state)])
+
+
 def _audit(session, action, actor, task, **detail):
     session.flush()
     session.expire(task, ["claimed_by"])  # the holder as just set, for the answer
-    instance = session.get(ProcessInstance, task.instance_id, options=[defer(ProcessInstance.state)])
+    instance = _instance(session, task)
     audit.record(session, action=action, actor=actor, instance=instance, task_name=task.task_name,
                  from_state=task.task_name, to_state=task.task_name, task_id=task.id, **detail)
 
@@ -50,6 +54,7 @@ def claim(session: Session, *, actor: User, task_id: int) -> HumanTask:
         return task  # claiming again changes nothing
     if task.claimed_by_id is not None:
         raise Conflict(t("task_already_claimed", name=holder_name(session, task)))
+    four_eyes.check(session, _instance(session, task), task, actor)
     task.claimed_by_id, task.claimed_at = actor.id, utcnow()
     _audit(session, "claim", actor, task)
     return task
@@ -67,13 +72,15 @@ def unclaim(session: Session, *, actor: User, task_id: int) -> HumanTask:
 
 
 def eligible_assignees(session: Session, actor: User, task: HumanTask) -> list[User]:
-    """Colleagues of the actor's office (same region and level) who may act on the task."""
+    """Colleagues of the actor's office (same region and level) who may act on the task, the
+    four-eyes rule included."""
     if actor.kind != "regulator" or not actor.region_code:
         return []
     rows = session.scalars(select(User).where(
         User.kind == "regulator", User.is_active.is_(True), User.region_code == actor.region_code,
         User.regulator_level == actor.regulator_level).order_by(User.display_name, User.id))
-    return [u for u in rows if can_act_on(u, task)]
+    instance = _instance(session, task)
+    return [u for u in rows if can_act_on(u, task) and four_eyes.conflicting_step(session, instance, task, u) is None]
 
 
 def _oversees(actor: User, holder: User | None) -> bool:

@@ -5,9 +5,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from engine.db import AuditEvent, User
+from engine.db import AuditEvent
 from engine.domain.workdays import WorkdayCalendar
-from engine.services.accounts import hash_password
 from engine.services.inbox import task_sla
 from engine.services.settings import CHINA_TZ
 from forms import t
@@ -19,13 +18,8 @@ COLLEAGUE = "reg_wuhan2"
 
 @pytest.fixture
 def colleague(world):
-    """A second regulator of the Wuhan city office."""
-    with Session(world.engine) as s:
-        user = User(username=COLLEAGUE, password_hash=hash_password(DEMO_PASSWORD), display_name="李强（武汉市安监站）",
-                    kind="regulator", regulator_level="city", region_code="420100")
-        s.add(user)
-        s.commit()
-        return user.id
+    """The second regulator of the Wuhan city office."""
+    return world.user(COLLEAGUE).id
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def test_rectification_round_trip_closes_every_hazard(world, api, installed):
         assert api(username).get(f"/api/v1/cases/{case['id']}").status_code == 404
     reply(api, case["id"])
     site.complete(api, "supervisor_wuhan", case["id"], {"decision": "pass", "chief_supervisor": "吴总监"})
-    site.complete(api, "reg_wuhan", case["id"], reinspection([(1, "pass"), (2, "pass")]))
+    site.complete(api, "reg_wuhan2", case["id"], reinspection([(1, "pass"), (2, "pass")]))
     got = api("reg_wuhan").get(f"/api/v1/cases/{case['id']}").get_json()
     assert got["status"] == "completed" and got["open_tasks"] == []
     row = inspection_row(world, case["id"])
@@ -108,20 +108,21 @@ def test_a_failed_reinspection_reissues_with_a_new_deadline(world, api, installe
                                                       "reason": "缺少整改后照片"})
     reply(api, case_id)
     site.complete(api, "supervisor_wuhan", case_id, {"decision": "pass", "chief_supervisor": "吴总监"})
-    r = api("reg_wuhan")
-    task = site.task_of(api, "reg_wuhan", case_id, "reinspect")
+    # The re-inspection is another officer's (four-eyes: reg_wuhan recorded the spot check).
+    r = api("reg_wuhan2")
+    task = site.task_of(api, "reg_wuhan2", case_id, "reinspect")
     bad = r.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": reinspection([(1, "pass"), (2, "fail")])})
     assert bad.status_code == 422 and "new_deadline_days" in bad.get_json()["errors"]
     bad = r.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": reinspection([(1, "pass")])})
     assert bad.status_code == 422 and "2" in bad.get_json()["errors"]["results"][0]
-    site.complete(api, "reg_wuhan", case_id, reinspection([(1, "pass"), (2, "fail")], new_deadline_days=3))
+    site.complete(api, "reg_wuhan2", case_id, reinspection([(1, "pass"), (2, "fail")], new_deadline_days=3))
     row = inspection_row(world, case_id)
     assert row.status == "open" and row.deadline_on == site.today_china() + timedelta(days=3)
     # Only the hazard still open is answered in the second round.
     reply(api, case_id, numbers=(1, 2), status=422)
     reply(api, case_id, numbers=(2,))
     site.complete(api, "supervisor_wuhan", case_id, {"decision": "pass", "chief_supervisor": "吴总监"})
-    site.complete(api, "reg_wuhan", case_id, reinspection([(2, "pass")]))
+    site.complete(api, "reg_wuhan2", case_id, reinspection([(2, "pass")]))
     assert inspection_row(world, case_id).status == "closed"
 
 
@@ -202,7 +203,7 @@ def test_a_stop_use_order_blocks_use_registration_until_reinspection_passes(worl
     # … and the order is lifted when the re-inspection passes.
     reply(api, case_id, numbers=(1,))
     site.complete(api, "supervisor_wuhan", case_id, {"decision": "pass", "chief_supervisor": "吴总监"})
-    site.complete(api, "reg_wuhan", case_id, reinspection([(1, "pass")]))
+    site.complete(api, "reg_wuhan2", case_id, reinspection([(1, "pass")]))
     assert "order_lifted" in _events(world, case_id)
     r = api("contractor_wuhan").post("/api/v1/cases", json=application)
     assert r.status_code == 201, r.get_data(as_text=True)

@@ -175,7 +175,7 @@ def test_open_hazards_are_listed_with_deadlines_and_block_completion(api, world,
     # Rectified, countersigned and passed on re-inspection: nothing open, the project may be completed.
     checks.reply(api, case_id)
     complete(api, "supervisor_wuhan", case_id, {"decision": "pass", "chief_supervisor": "吴总监"})
-    complete(api, "reg_wuhan", case_id, checks.reinspection([(1, "pass"), (2, "pass")]))
+    complete(api, "reg_wuhan2", case_id, checks.reinspection([(1, "pass"), (2, "pass")]))
     body = ledger(api, "reg_wuhan", pid)
     assert body["open_hazards"] == [] and body["inspections"][0]["status"] == "closed"
     assert set_status(api, "reg_wuhan", pid, "completed").status_code == 200

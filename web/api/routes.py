@@ -5,12 +5,12 @@ from urllib.parse import quote
 
 from flask import current_app, g, jsonify, request, send_file
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from engine.db import ProcessInstance
 from engine.errors import InvalidInput
-from engine.services import (archive, attachments, cases, cranes, enterprise_filing, inbox, operations, personnel,
-                             prefill, projects, task_claims)
+from engine.services import (archive, attachments, cases, cranes, enterprise_filing, four_eyes, inbox, operations,
+                             personnel, prefill, projects, task_claims)
 from engine.services.accounts import authenticate, issue_token
 from forms import form_json_schema, t
 from forms.api import CompleteTaskRequest, ListQuery, ReassignRequest, SessionRequest, StartCaseRequest, TaskQuery
@@ -120,7 +120,9 @@ def list_tasks():
     q = _load(lambda: TaskQuery(jurisdiction=g.user.region_code if g.user.kind == "regulator" else None),
               {k: v for k, v in request.args.items() if k != "lang"})
     page = inbox.list_inbox(db.session, user=g.user, **q)
-    return jsonify({"items": [task_json(t) for t in page.tasks], "total": page.total,
+    barred = four_eyes.barred_task_ids(db.session, g.user, page.tasks)
+    return jsonify({"items": [{**task_json(t), "four_eyes_barred": t.id in barred} for t in page.tasks],
+                    "total": page.total,
                     "total_capped": page.total_capped, "page": page.page, "per_page": page.per_page})
 
 
@@ -130,8 +132,11 @@ def get_task(task_id: int):
     task = cases.get_task(db.session, actor=g.user, task_id=task_id)
     out = task_json(task)
     out["form_schema"] = form_json_schema(task.form_key)
-    applicant = db.session.scalar(select(ProcessInstance.applicant_enterprise_id)
-                                  .where(ProcessInstance.id == task.instance_id))
+    instance = db.session.get(ProcessInstance, task.instance_id, options=[defer(ProcessInstance.state)])
+    applicant = instance.applicant_enterprise_id
+    # The step of this case that bars the caller from this one under the four-eyes rule, if any.
+    out["four_eyes_conflict"] = (four_eyes.conflicting_step(db.session, instance, task, g.user)
+                                 if task.status == "open" else None)
     out["data"] = form_data_json(out["form_schema"], prefill.task_form_data(db.session, task), g.user, applicant)
     return jsonify(out)
 

@@ -2,10 +2,10 @@
 from flask import abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from engine.db import HumanTask
+from engine.db import HumanTask, ProcessInstance
 from engine.errors import InvalidInput
 from engine.services import inbox as inbox_service
-from engine.services import task_claims
+from engine.services import four_eyes, task_claims
 from engine.services.access import can_act_on
 from forms.api import TASK_CLAIM_FILTERS, TASK_SORTS, ReassignRequest, TaskQuery
 from workflows.catalog import load_catalog
@@ -30,6 +30,15 @@ def may_claim(task) -> bool:
     return g.user.kind == "regulator" and task.status == "open" and can_act_on(g.user, task)
 
 
+@bp.app_template_global("four_eyes_conflict")
+def four_eyes_conflict(task) -> str | None:
+    """The step of this case the user did that bars them from this task (four-eyes), or None."""
+    if task.status != "open" or not can_act_on(g.user, task):
+        return None
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    return four_eyes.conflicting_step(db.session, instance, task, g.user)
+
+
 @bp.get("/inbox")
 @login_required
 def inbox():
@@ -52,6 +61,7 @@ def inbox():
     shown = {**filters, **{k: args.get(k, "") for k in errors}}
     return render_template("inbox/list.html", page=page, process_key=query["process_key"], status=query["status"],
                            processes=load_catalog(), filters=filters, shown=shown, errors=errors,
+                           barred=four_eyes.barred_task_ids(db.session, g.user, page.tasks),
                            claim_filters=TASK_CLAIM_FILTERS, sorts=TASK_SORTS), 422 if errors else 200
 
 
