@@ -32,18 +32,10 @@ class TrimmedQuery(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip() or None
 
 
-class TaskQuery(BaseSchema):
-    """Inbox filters. `jurisdiction` (a regulator's region code) bounds the `region` filter."""
+class JurisdictionQuery(BaseSchema):
+    """A query with a `region` filter that must lie within the caller's jurisdiction (when it has one)."""
 
-    process_key = fields.String(load_default=None, validate=Length(1, 64))
-    status = fields.String(load_default="open", validate=OneOf(("open", "completed")))
     region = fields.String(load_default=None, validate=Length(6, 6))
-    overdue = fields.Boolean(load_default=False)
-    claimed = fields.String(load_default=None, validate=OneOf(TASK_CLAIM_FILTERS))
-    q = TrimmedQuery(load_default=None)
-    sort = fields.String(load_default="due_asc", validate=OneOf(TASK_SORTS))
-    page = fields.Integer(load_default=1, validate=Range(1, 100000))
-    per_page = fields.Integer(load_default=20, validate=Range(1, 100))
 
     def __init__(self, *args, jurisdiction: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,6 +49,19 @@ class TaskQuery(BaseSchema):
             raise ValidationError(t("region_unknown"))
         if self.jurisdiction is not None and not is_within(value, self.jurisdiction):
             raise ValidationError(t("region_outside_jurisdiction"))
+
+
+class TaskQuery(JurisdictionQuery):
+    """Inbox filters. `jurisdiction` (a regulator's region code) bounds the `region` filter."""
+
+    process_key = fields.String(load_default=None, validate=Length(1, 64))
+    status = fields.String(load_default="open", validate=OneOf(("open", "completed")))
+    overdue = fields.Boolean(load_default=False)
+    claimed = fields.String(load_default=None, validate=OneOf(TASK_CLAIM_FILTERS))
+    q = TrimmedQuery(load_default=None)
+    sort = fields.String(load_default="due_asc", validate=OneOf(TASK_SORTS))
+    page = fields.Integer(load_default=1, validate=Range(1, 100000))
+    per_page = fields.Integer(load_default=20, validate=Range(1, 100))
 
     @validates("q")
     def _q(self, value, **kwargs):

@@ -1,11 +1,14 @@
 """Who is calling (session cookie or bearer token), CSRF protection and security headers."""
 import hmac
 import secrets
+import time
 from functools import wraps
 
-from flask import Flask, abort, current_app, g, request, session
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
+from engine.errors import NotPermitted
 from engine.services.accounts import load_user, user_for_token
+from forms.messages import t
 
 from .extensions import db
 
@@ -18,6 +21,58 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
+def start_session(uid: int, token_version: int) -> None:
+    """A fresh browser session after login (keeps only the chosen language)."""
+    lang = session.get("lang")
+    session.clear()
+    session.permanent = True
+    now = int(time.time())
+    session.update(uid=uid, tv=token_version, since=now, seen=now)
+    if lang:
+        session["lang"] = lang
+    csrf_token()
+
+
+def end_session(*, expired: bool = False) -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    if expired:
+        session["expired"] = 1  # the login page says why
+
+
+def session_remaining(now: float | None = None) -> int:
+    """Seconds until the browser session ends by idleness or by its absolute lifetime (0: ended)."""
+    seen, since = session.get("seen"), session.get("since")
+    if not isinstance(seen, int) or not isinstance(since, int):
+        return 0
+    now = time.time() if now is None else now
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60 - (now - seen)
+    absolute = current_app.config["SESSION_MAX_HOURS"] * 3600 - (now - since)
+    return max(0, int(min(idle, absolute)))
+
+
+# Requests that do not count as activity: static files and the expiry script's status check.
+_PASSIVE_ENDPOINTS = ("static", "auth.session_status")
+
+
+def _session_user():
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    if session_remaining() <= 0:
+        end_session(expired=True)
+        return None
+    user = load_user(db.session, uid)
+    if user is None or not user.is_active or session.get("tv") != user.token_version:
+        session.clear()
+        return None
+    if request.endpoint not in _PASSIVE_ENDPOINTS:
+        session["seen"] = int(time.time())
+    return user
+
+
 def _load_user():
     g.user, g.via_token = None, False
     if db.engine.dialect.name == "postgresql":
@@ -28,13 +83,7 @@ def _load_user():
         g.user = user_for_token(db.session, current_app.config["SECRET_KEY"], header[7:].strip())
         g.via_token = g.user is not None
     else:
-        uid = session.get("uid")
-        if uid is not None:
-            user = load_user(db.session, uid)
-            if user is not None and user.is_active and session.get("tv") == user.token_version:
-                g.user = user
-            else:
-                session.clear()
+        g.user = _session_user()
     # Keep the loaded user (with enterprise, roles, region) but end the read transaction that
     # loaded it, so a write transaction in this request does not run beside an idle open one.
     db.session.expunge_all()
@@ -56,6 +105,21 @@ def _check_csrf():
         abort(400, description="csrf")
 
 
+# What a user whose password was reset may still do before changing it.
+_BEFORE_PASSWORD_CHANGE = {"static", "auth.login", "auth.logout", "auth.switch_language", "auth.session_status",
+                           "auth.session_keepalive", "pages.change_password", "api.me", "api.change_my_password",
+                           "api.create_session", "api.openapi_json", "api.docs_page"}
+
+
+def _require_password_change():
+    user = g.get("user")
+    if user is None or not user.must_change_password or request.endpoint in _BEFORE_PASSWORD_CHANGE:
+        return None
+    if request.path.startswith("/api/"):
+        raise NotPermitted(t("password_change_required"))
+    return redirect(url_for("pages.change_password"))
+
+
 def _headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -73,8 +137,10 @@ def _headers(response):
 def init_app(app: Flask) -> None:
     app.before_request(_load_user)
     app.before_request(_check_csrf)
+    app.before_request(_require_password_change)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["session_remaining"] = session_remaining
 
 
 def login_required(view):

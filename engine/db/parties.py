@@ -3,7 +3,7 @@ from datetime import datetime
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -99,6 +99,14 @@ class User(Base):
     # Bumped on password change or logout-everywhere: invalidates issued API tokens.
     token_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # May manage the accounts below it: a regulator-kind admin those of its region one level down,
+    # an enterprise admin the ordinary users of its own enterprise.
+    account_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set by an administrator's password reset; every page leads to the change-password form.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     enterprise: Mapped[Enterprise | None] = relationship(lazy="joined")
     region = relationship("Region")

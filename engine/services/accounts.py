@@ -5,7 +5,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from engine.db import Enterprise, User
+from engine.db import Enterprise, User, utcnow
 
 MAX_FAILED_LOGINS = 5
 TOKEN_MAX_AGE = 8 * 3600
@@ -45,6 +45,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         user.failed_logins += 1
         return None
     user.failed_logins = 0
+    user.last_login_at = utcnow()
     return user
 
 

@@ -44,7 +44,11 @@ DEMO_ACCOUNTS = (
     ("reg_wuhan2", "黄涛（武汉市建设工程安全监督站）", "regulator", None, "city", "420100"),
     ("reg_yichang", "赵磊（宜昌市建设工程安全监督站）", "regulator", None, "city", "420500"),
     ("reg_province", "周敏（湖北省住房和城乡建设厅）", "regulator", None, "province", "420000"),
+    ("admin_hubei", "省级账户管理员（湖北省住房和城乡建设厅）", "regulator", None, "province", "420000"),
+    ("admin_wuhan", "市级账户管理员（武汉市建设工程安全监督站）", "regulator", None, "city", "420100"),
 )
+# Account administrators: the regional ones above, and each demo enterprise's first account.
+ACCOUNT_ADMINS = {"admin_hubei", "admin_wuhan", *DEMO_ENTERPRISES}
 
 
 def seed_demo_data(session: Session, *, password: str) -> int:
@@ -68,12 +72,14 @@ def seed_demo_data(session: Session, *, password: str) -> int:
     session.flush()
     created = 0
     for username, display, kind, ent_key, level, region in DEMO_ACCOUNTS:
-        if session.scalar(select(User).where(User.username == username)) is not None:
+        existing = session.scalar(select(User).where(User.username == username))
+        if existing is not None:
+            existing.account_admin = existing.account_admin or username in ACCOUNT_ADMINS
             continue
         session.add(User(username=username, display_name=display, kind=kind,
                          password_hash=hash_password(password),
                          enterprise_id=enterprises[ent_key].id if ent_key else None,
-                         regulator_level=level, region_code=region))
+                         regulator_level=level, region_code=region, account_admin=username in ACCOUNT_ADMINS))
         created += 1
     session.flush()
     return created

@@ -40,8 +40,9 @@ def register_enterprise(session, *, data: dict) -> User:
                             status="unfiled")
     session.add(enterprise)
     session.flush()
+    # The signing-up account administers the enterprise's other accounts.
     user = User(username=data["username"], display_name=data["display_name"], kind="enterprise",
-                enterprise_id=enterprise.id, password_hash=hash_password(data["password"]))
+                enterprise_id=enterprise.id, password_hash=hash_password(data["password"]), account_admin=True)
     session.add(user)
     session.flush()
     return user

@@ -1,7 +1,7 @@
 """Browser login and logout, and the language switch."""
 from urllib.parse import urlparse
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from marshmallow import ValidationError
@@ -14,7 +14,7 @@ from forms.enterprise import SignUpSchema
 
 from ..transactions import write
 from ..i18n import SUPPORTED
-from ..security import csrf_token
+from ..security import end_session, login_required, session_remaining, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -36,27 +36,34 @@ def login():
         password = request.form.get("password", "")[:256]
         with write() as s:
             user = authenticate(s, username, password)
-            found = (user.id, user.token_version, user.locale) if user else None
+            found = (user.id, user.token_version) if user else None
         if found:
-            lang = session.get("lang")
-            session.clear()
-            session.permanent = True
-            session["uid"], session["tv"] = found[0], found[1]
-            if lang:
-                session["lang"] = lang
-            csrf_token()
+            start_session(*found)
             return redirect(_safe_next(request.args.get("next")))
         error = _("用户名或密码错误，或账户已被锁定。")
-    return render_template("login.html", error=error), (401 if error else 200)
+    elif session.pop("expired", None):
+        error = _("会话已过期，请重新登录")
+    return render_template("login.html", error=error), (401 if error and request.method == "POST" else 200)
 
 
 @bp.post("/logout")
 def logout():
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    end_session()
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/session/keep-alive")
+@login_required
+def session_keepalive():
+    """Counts as activity (see web/security.py): the idle timer starts again."""
+    return jsonify({"remaining": session_remaining()})
+
+
+@bp.get("/session/status")
+@login_required
+def session_status():
+    """Does not count as activity: lets a page learn whether another tab kept the session alive."""
+    return jsonify({"remaining": session_remaining()})
 
 
 @bp.get("/lang/<code>")
@@ -87,10 +94,7 @@ def register():
         except InvalidInput as exc:
             errors = exc.errors
         else:
-            session.clear()
-            session.permanent = True
-            session["uid"], session["tv"] = found
-            csrf_token()
+            start_session(*found)
             return redirect(url_for("pages.my_cases", registered=1))
     regions = [r for r in all_regions() if r.level != "province"]
     return render_template("register.html", errors=errors, data=data, regions=regions), (422 if errors else 200)
