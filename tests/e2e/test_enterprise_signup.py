@@ -34,11 +34,13 @@ def test_signup_filing_approved_then_crane_filing_allowed(page, tmp_path, shot):
     values = {"name": "武汉江城起重设备安装有限公司", "uscc": uscc, "region_code": "420106",
               "address": "武汉市武昌区和平大道 88 号", "legal_representative": "吴刚",
               "legal_representative_id": "11010519491231002X", "contact_person": "吴磊",
-              "contact_phone": "027-87654321", "technical_lead": "陈工",
-              "safety_staff.0.name": "黄芳", "safety_staff.0.certificate_no": "鄂建安C1(2022)0012345"}
+              "contact_phone": "027-87654321", "technical_lead": "陈工"}
     for name, value in values.items():
         page.locator(f'[name="{name}"]').fill(value)
     page.locator('input[name="roles"][value="owner"]').check()
+    page.get_by_test_id("step-next").click()  # the form goes step by step: the safety staff next
+    page.locator('[name="safety_staff.0.name"]').fill("黄芳")
+    page.locator('[name="safety_staff.0.certificate_no"]').fill("鄂建安C1(2022)0012345")
     licence = tmp_path / "business-licence.pdf"
     licence.write_bytes(b"%PDF-1.4\n% business licence\n%%EOF\n")
     page.get_by_test_id("file-documents.business_licence").set_input_files(str(licence))

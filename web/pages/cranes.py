@@ -6,10 +6,13 @@ from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from engine.db import Attachment
+from engine.db.cranes import CRANE_STATUSES
+from engine.domain.cranes import CRANE_TYPES
 from engine.errors import InvalidInput
 from engine.services import archive as archive_service
 from engine.services import cranes as crane_service
 from engine.services import operations as operation_service
+from engine.services import portal
 from engine.services.attachments import can_read_attachment
 from forms.fields import today_in_china
 from forms.jsonschema import schema_to_json
@@ -26,9 +29,19 @@ from .paging import PER_PAGE, page_arg
 @bp.get("/cranes")
 @login_required
 def cranes():
+    """The crane list with filters; unknown filter values are ignored rather than refused."""
     page = page_arg()
-    rows, total = crane_service.list_cranes(db.session, user=g.user, page=page, per_page=PER_PAGE)
-    return render_template("cranes/list.html", rows=rows, total=total, page=page, per_page=PER_PAGE)
+    state = request.args.get("state", "")
+    crane_type = request.args.get("type", "")
+    filters = {"state": state if state in CRANE_STATUSES else "",
+               "type": crane_type if crane_type in CRANE_TYPES else "",
+               "q": request.args.get("q", "").strip()[:64]}
+    rows, total = portal.list_cranes(db.session, user=g.user, state=filters["state"] or None,
+                                     crane_type=filters["type"] or None, q=filters["q"] or None,
+                                     page=page, per_page=PER_PAGE)
+    return render_template("cranes/list.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
+                           filters=filters, filter_args={k: v for k, v in filters.items() if v},
+                           states=CRANE_STATUSES, types=CRANE_TYPES)
 
 
 def _crane_page(crane, form=None, errors=None, status=200):

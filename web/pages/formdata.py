@@ -65,18 +65,17 @@ def from_html(schema: dict, form, files, *, session_factory, actor, prefix="") -
     return data
 
 
-def attachment_ids(schema: dict, data) -> set[int]:
-    """Every attachment id in form data, wherever the schema puts upload fields (rows included)."""
-    found: set[int] = set()
-    if not isinstance(data, dict):
-        return found
-    for name, prop in schema.get("properties", {}).items():
-        value = data.get(name)
-        if prop.get("type") == "object":
-            found |= attachment_ids(prop, value)
-        elif prop.get("type") == "array" and prop.get("x-attachments"):
-            found |= {i for i in value or () if isinstance(i, int)}
-        elif prop.get("type") == "array" and prop["items"].get("type") == "object":
-            for row in value or ():
-                found |= attachment_ids(prop["items"], row)
-    return found
+def form_steps(schema: dict) -> list[dict]:
+    """The form's fields split into steps by their groups: the plain fields first ("title" None),
+    then each fieldset (a nested object or a list of rows) on its own. One step when there is
+    nothing to split."""
+    plain, groups = [], []
+    for name, prop in schema["properties"].items():
+        grouped = prop.get("type") == "object" or (
+            prop.get("type") == "array" and (prop.get("items") or {}).get("type") == "object")
+        if grouped:
+            groups.append({"title": prop.get("title") or name, "fields": [name]})
+        else:
+            plain.append(name)
+    steps = ([{"title": None, "fields": plain}] if plain else []) + groups
+    return steps if len(steps) > 1 else [{"title": None, "fields": list(schema["properties"])}]

@@ -4,6 +4,8 @@ from marshmallow import ValidationError
 
 from engine.errors import InvalidInput
 from engine.services import personnel as personnel_service
+from engine.services import portal
+from forms.fields import today_in_china
 from forms.jsonschema import schema_to_json
 from forms.personnel import PersonSchema
 
@@ -18,9 +20,16 @@ from .paging import PER_PAGE, page_arg
 @bp.get("/personnel")
 @login_required
 def personnel():
-    page = page_arg()
-    rows, total = personnel_service.list_personnel(db.session, user=g.user, page=page, per_page=PER_PAGE)
-    return render_template("personnel/list.html", rows=rows, total=total, page=page, per_page=PER_PAGE)
+    """The personnel list with certificate validity badges and filters (unknown values ignored)."""
+    page, today = page_arg(), today_in_china()
+    validity = request.args.get("validity", "")
+    filters = {"validity": validity if validity in portal.VALIDITY else "",
+               "q": request.args.get("q", "").strip()[:64]}
+    rows, total = portal.list_personnel(db.session, user=g.user, today=today, validity=filters["validity"] or None,
+                                        q=filters["q"] or None, page=page, per_page=PER_PAGE)
+    return render_template("personnel/list.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
+                           filters=filters, filter_args={k: v for k, v in filters.items() if v},
+                           validity=lambda c: portal.certificate_validity(c.valid_until, today))
 
 
 @bp.route("/personnel/new", methods=["GET", "POST"])
