@@ -31,6 +31,10 @@ browser:
 VENDOR    := web/static/vendor/bpmn-js
 BPMN_DIST := node_modules/bpmn-js/dist
 VENDOR_FILES := $(VENDOR)/bpmn-navigated-viewer.production.min.js $(VENDOR)/diagram-js.css $(VENDOR)/bpmn-js.css
+# The admin studio's modeler, and the icon font of its palette (font files, not the data: URI
+# variant: the CSP allows fonts from our own origin only).
+VENDOR_FILES += $(VENDOR)/bpmn-modeler.production.min.js $(VENDOR)/bpmn-font/css/bpmn.css \
+	$(addprefix $(VENDOR)/bpmn-font/font/bpmn.,woff2 woff ttf eot svg)
 
 node_modules/.craneflow-installed: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm is required for the front-end assets: apt-get install nodejs npm" >&2; exit 1; }
@@ -45,6 +49,10 @@ $(VENDOR)/%.css: node_modules/.craneflow-installed
 	@mkdir -p $(@D)
 	cp $(BPMN_DIST)/assets/$(@F) $@
 
+$(VENDOR)/bpmn-font/%: node_modules/.craneflow-installed
+	@mkdir -p $(@D)
+	cp $(BPMN_DIST)/assets/bpmn-font/$* $@
+
 assets: $(VENDOR_FILES)
 
 setup: $(STAMP) translations assets
@@ -58,7 +66,8 @@ run: db
 	@echo "  CraneFlow is running at http://$(HOST):$(PORT)/"
 	@echo "  demo accounts (password $(DEMO_PASSWORD)):"
 	@echo "    owner_wuhan  installer_wuhan  contractor_wuhan  owner_yichang   (enterprises)"
-	@echo "    reg_wuhan  reg_yichang  reg_province   (regulators)      admin"
+	@echo "    reg_wuhan  reg_wuhan2  reg_yichang  reg_province   (regulators)"
+	@echo "    admin_hubei  admin_wuhan   (account administrators)      admin   (BPMN studio)"
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs"
 	@echo ""
 	$(BIN)/gunicorn --workers 1 --threads 8 --no-control-socket --bind $(HOST):$(PORT) --access-logfile - web.wsgi:app

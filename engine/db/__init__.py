@@ -10,6 +10,7 @@ from .personnel import Certificate, Person
 from .projects import CaseParty, CaseRecord, Project
 from .inspections import ConductRecord, Hazard, Inspection
 from .operations import OPERATION_KINDS, OperationRecord
+from .drafts import TaskDraft
 
 __all__ = [
     "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseDocument", "EnterpriseRole", "EnterpriseStaff",
@@ -18,4 +19,5 @@ __all__ = [
     "Crane", "CraneDocument", "RecordNumberSequence", "Certificate", "Person",
     "CaseParty", "CaseRecord", "Project", "ConductRecord", "Hazard", "Inspection",
     "OPERATION_KINDS", "OperationRecord",
+    "TaskDraft",
 ]

@@ -8,6 +8,8 @@ from engine.db import AuditEvent, utcnow
 ACTION_LABELS = {
     "start": ("发起", "Started"), "complete": ("提交", "Submitted"), "decision": ("审核", "Decision"),
     "deploy": ("部署", "Deployed"), "timer": ("定时器触发", "Timer fired"),
+    "migrate": ("迁移到流程新版本", "Moved to another process version"),
+    "migrate_batch": ("批量迁移案件", "Cases moved in bulk"),
     "overdue": ("超过办理时限", "Past the time limit"),
     "crane_state": ("设备状态变更", "Crane state changed"),
     "returned_by_parties": ("参建单位退回", "Returned by the parties"),

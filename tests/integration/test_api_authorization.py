@@ -67,6 +67,34 @@ MATRIX = {
     # Those who see the project but are not its authority are refused (403); the others never see it.
     "POST /api/v1/projects/{id}/status": {user: 200 if user in MARKS_WUHAN_PROJECT else
                                           403 if user in SEES_WUHAN_PROJECT else 404 for user in USERS},
+    # Account administration: every demo enterprise's first account administers its own users; the
+    # fixture account is a user of owner_wuhan, not found (404) for the other enterprise admins.
+    # The plain regulators and the system administrator manage no accounts (403).
+    "GET /api/v1/accounts": _only(ENTERPRISES, 200, 403),
+    "POST /api/v1/accounts": _only(ENTERPRISES, 201, 403),
+    **{op: {user: 200 if user == "owner_wuhan" else 404 if user in ENTERPRISES else 403 for user in USERS}
+       for op in ("GET /api/v1/accounts/{id}", "POST /api/v1/accounts/{id}/disable",
+                  "POST /api/v1/accounts/{id}/enable", "POST /api/v1/accounts/{id}/unlock",
+                  "POST /api/v1/accounts/{id}/reset-password")},
+    "POST /api/v1/me/password": _only(USERS, 200, None),
+    # Drafts are kept by the enterprise acting on a task: the Wuhan review task is a regulator's, so
+    # those who see it are refused (403) and the others never see it (404).
+    "GET /api/v1/tasks/{id}/draft": _only(SEES_WUHAN_CASE, 403, 404),
+    "PUT /api/v1/tasks/{id}/draft": _only(SEES_WUHAN_CASE, 403, 404),
+    "DELETE /api/v1/tasks/{id}/draft": _only(SEES_WUHAN_CASE, 403, 404),
+    # Start-form drafts: for enterprises that may start the procedure (crane filing: the owners).
+    "GET /api/v1/processes/{key}/draft": _only(OWNERS, 200, 403),  # after saving one
+    "PUT /api/v1/processes/{key}/draft": _only(OWNERS, 200, 403),
+    "DELETE /api/v1/processes/{key}/draft": _only(OWNERS, 204, 403),
+    # The process studio is for the system administrator only.
+    "GET /api/v1/studio/processes": _only({"admin"}, 200, 403),
+    "GET /api/v1/studio/processes/{key}": _only({"admin"}, 200, 403),
+    "GET /api/v1/studio/processes/{key}/versions/{version}/bpmn": _only({"admin"}, 200, 403),
+    "POST /api/v1/studio/processes/{key}/validate": _only({"admin"}, 200, 403),
+    "POST /api/v1/studio/processes/{key}/deploy": _only({"admin"}, 201, 403),  # an edited model
+    "GET /api/v1/studio/processes/{key}/diff": _only({"admin"}, 200, 403),  # v1 → v2
+    "GET /api/v1/studio/processes/{key}/migration": _only({"admin"}, 200, 403),
+    "POST /api/v1/studio/processes/{key}/migration": _only({"admin"}, 200, 403),  # the Wuhan filing to v2
 }
 PUBLIC = {"POST /api/v1/session", "POST /api/v1/enterprises"}
 
@@ -81,18 +109,48 @@ def wuhan_filing(api, world):
     crane = owner.get(f"/api/v1/cranes/{case['subject']['id']}").get_json()
     person = owner.post("/api/v1/personnel", json={"name": "王五", "id_number": "11010519491231002X"})
     assert person.status_code == 201, person.get_data(as_text=True)
+    account = owner.post("/api/v1/accounts", json={"username": "owner_wuhan_clerk", "display_name": "职员"})
+    assert account.status_code == 201, account.get_data(as_text=True)
     return {"case": case["id"], "task": open_task_id(case), "crane": case["subject"]["id"],
             "attachment": crane["documents"][0]["attachment_id"], "person": person.get_json()["id"],
-            "project": project_id}
+            "project": project_id, "account": account.get_json()["id"]}
 
 
 def _url(operation, ids):
     method, path = operation.split(" ")
     for marker, key in (("/cases/{id}", "case"), ("/tasks/{id}", "task"), ("/cranes/{id}", "crane"),
                         ("/attachments/{id}", "attachment"), ("/personnel/{id}", "person"),
-                        ("/projects/{id}", "project")):
+                        ("/projects/{id}", "project"), ("/accounts/{id}", "account")):
         path = path.replace(marker, marker.replace("{id}", str(ids[key])))
-    return method, path
+    return method, path.replace("{key}", "crane_registration").replace("{version}", "1")
+
+
+def _studio_call(user, operation, url, ids):
+    from workflows.catalog import get_entry
+
+    model = get_entry("crane_registration").path.read_text(encoding="utf-8")
+    edited = model.replace('name="补正备案申请"', 'name="补正备案材料"')
+    if operation.endswith(("/validate", "/deploy")):
+        return user.post(url, data=(edited if operation.endswith("/deploy") else model).encode(),
+                         content_type="application/xml")
+    if user.user["kind"] == "admin":  # the diff and the migration need a second version
+        user.post(url.split("/diff")[0].split("/migration")[0] + "/deploy", data=edited.encode(),
+                  content_type="application/xml")
+    if operation.startswith("POST"):
+        return user.post(url, json={"from_version": 1, "to_version": 2, "case_ids": [ids["case"]]})
+    return user.get(url + ("?from=1&to=2" if operation.endswith(("/diff", "/migration")) else ""), buffered=True)
+
+
+def _draft_call(user, operation, url):
+    """Draft operations (ApiClient has no PUT or DELETE of its own); a start-form draft is saved
+    before it is read."""
+    def send(method, **kw):
+        return user.client.open(url, method=method, headers=user._h(), **kw)
+    if operation.startswith("GET") and "/processes/" in operation:
+        send("PUT", json={"data": {"model": "QTZ80"}})
+    if operation.startswith("PUT"):
+        return send("PUT", json={"data": {"model": "QTZ80"}})
+    return send(operation.split(" ")[0])
 
 
 def _call(app, api, operation, username, ids):
@@ -106,9 +164,13 @@ def _call(app, api, operation, username, ids):
             "region_code": "420106", "username": f"signup_{username}", "display_name": "新用户",
             "password": "Secure-pass-2026"})
     user = api(username)
+    if "/studio/" in operation:
+        return _studio_call(user, operation, url, ids)
     if operation == "POST /api/v1/cases":
         return user.post(url, json={"process_key": "crane_registration",
                                     "data": filing_data(user, serial=f"MATRIX-{username}")})
+    if operation.endswith("/draft"):
+        return _draft_call(user, operation, url)
     if operation == "POST /api/v1/tasks/{id}/complete":
         return user.post(url, json={"data": {"decision": "approve"}})
     if operation == "POST /api/v1/tasks/{id}/claim":
@@ -125,6 +187,12 @@ def _call(app, api, operation, username, ids):
                                     "summary": "例行保养"})
     if operation == "POST /api/v1/projects/{id}/status":
         return user.post(url, json={"status": "completed", "reason": "竣工验收"})
+    if operation == "POST /api/v1/accounts":
+        return user.post(url, json={"username": f"{username}_new_user", "display_name": "新职员"})
+    if operation.startswith("POST /api/v1/accounts/{id}/"):
+        return user.post(url)
+    if operation == "POST /api/v1/me/password":
+        return user.post(url, json={"current_password": DEMO_PASSWORD, "new_password": "Changed-pass-2027"})
     if operation == "POST /api/v1/attachments":
         return user.post(url, data={"file": (io.BytesIO(PDF), "m.pdf")}, content_type="multipart/form-data")
     return user.get(url, buffered=True)  # buffered: a streamed file download is read and closed

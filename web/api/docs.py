@@ -2,6 +2,7 @@
 from flask import jsonify, render_template
 
 from forms import FORMS, form_json_schema
+from forms.accounts import ACCOUNT_STATUSES, AccountCreateSchema, ChangePasswordSchema, ResetPasswordSchema
 from forms.api import (TASK_CLAIM_FILTERS, TASK_SORTS, CompleteTaskRequest, ReassignRequest, SessionRequest,
                        StartCaseRequest)
 from forms.enterprise import SignUpSchema
@@ -9,6 +10,9 @@ from forms.operations import OperationRecordSchema
 from forms.personnel import PersonSchema
 from forms.projects import PROJECT_STATUSES, ProjectStatusSchema
 from forms.jsonschema import schema_to_json
+from forms.studio import MigrationRequest
+
+from .drafts import DraftRequest
 
 from . import bp
 
@@ -27,6 +31,7 @@ def _op(summary, *, body=None, ok="200", ok_desc="OK", params=(), errors=(401, 4
     for code in errors:
         op["responses"][str(code)] = _resp({401: "not logged in", 403: "role or scope does not allow it",
                                              404: "not found or not visible to you", 409: "already done / not ready",
+                                             413: "request body too large",
                                              422: "invalid input: errors maps each field to messages"}[code], ERR)
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
@@ -46,12 +51,104 @@ def _path_id(name):
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
+def _path_key():
+    return {"name": "key", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+
+
 def _query(name, schema):
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
 PAGING = (_query("page", {"type": "integer", "minimum": 1}),
           _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}))
+
+
+def _account_paths() -> dict:
+    """Account administration (hierarchical: province → city → county; enterprise admins their own users)."""
+    acct, act = (_path_id("id"),), (401, 403, 404, 422)
+    return {
+        "/api/v1/accounts": {
+            "get": _op("Accounts you may administer: a regional account administrator those of its region and "
+                       "below, an enterprise administrator its enterprise's users", params=(
+                           _query("level", {"type": "string", "enum": ["province", "city", "county"]}),
+                           _query("region", {"type": "string", "pattern": "^[0-9]{6}$",
+                                             "description": "a region within your jurisdiction (and below it)"}),
+                           _query("status", {"type": "string", "enum": list(ACCOUNT_STATUSES)}),
+                           _query("q", {"type": "string", "description": "part of the username or name"}), *PAGING),
+                       errors=(401, 403, 422)),
+            "post": _op("Create an account: a regulator of your jurisdiction at your level or below, or an "
+                        "administrator exactly one level below; enterprise administrators create users of their "
+                        "enterprise. The initial password (given or generated) is returned once and must be "
+                        "changed at the first login. 403 names the reason (level, jurisdiction)",
+                        body=schema_to_json(AccountCreateSchema()), ok="201", ok_desc="created",
+                        errors=(401, 403, 422)),
+        },
+        "/api/v1/accounts/{id}": {"get": _op("An account in your scope, with `manageable` and the `refusal` "
+                                             "reason when you may not manage it", params=acct, errors=(401, 403, 404))},
+        "/api/v1/accounts/{id}/disable": {"post": _op("Disable an account you manage (its sessions and tokens end)",
+                                                      params=acct, errors=act)},
+        "/api/v1/accounts/{id}/enable": {"post": _op("Enable an account you manage", params=acct, errors=act)},
+        "/api/v1/accounts/{id}/unlock": {"post": _op("Unlock an account locked after failed logins",
+                                                     params=acct, errors=act)},
+        "/api/v1/accounts/{id}/reset-password": {"post": _op(
+            "Set a temporary password (given, or generated when omitted; returned once as `temporary_password`); "
+            "the user must change it at the next login and its sessions and tokens end",
+            body=schema_to_json(ResetPasswordSchema()), params=acct, errors=act)},
+        "/api/v1/me/password": {"post": _op(
+            "Change your own password (policy: at least 10 characters with letters and digits); returns a new "
+            "token, the other sessions and tokens end", body=schema_to_json(ChangePasswordSchema()),
+            errors=(401, 422))},
+    }
+
+
+def _studio_paths() -> dict:
+    """The admin process studio (admins only: everyone else gets 403)."""
+    key = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "a catalog process key, e.g. crane_registration"}
+    version = {"name": "version", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    pair = (key, {"name": "from", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 1}},
+            {"name": "to", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 1}})
+    model = {"required": True, "content": {
+        "application/xml": {"schema": {"type": "string"}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary", "description": ".bpmn or .xml, at most 2 MB"}}}}}}
+    file_name = {"name": "file_name", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "the file name of a raw XML body (default: the catalog's file)"}
+
+    def with_model(op):
+        op["requestBody"] = model
+        return op
+
+    return {
+        "/api/v1/studio/processes": {"get": _op(
+            "Catalog processes with their deployed versions: deployer, time, running and completed cases per "
+            "version", errors=(401, 403))},
+        "/api/v1/studio/processes/{key}": {"get": _op(
+            "One process with its versions, its catalog lanes and the known form keys and service operators "
+            "(what the modeler's properties panel offers)", params=(key,), errors=(401, 403, 404))},
+        "/api/v1/studio/processes/{key}/versions/{version}/bpmn": {"get": _download(_op(
+            "The BPMN XML of a deployed version (as a .bpmn download)", params=(key, version),
+            errors=(401, 403, 404)), "application/xml")},
+        "/api/v1/studio/processes/{key}/validate": {"post": with_model(_op(
+            "Validate a model (raw XML body or multipart `file`): 200 with `problems` (file, line, element, "
+            "message; empty when deployable) and the model's `xml`; 422 when the file cannot be opened (not "
+            ".bpmn/.xml, over 2 MB, not UTF-8, malformed XML with its line, a DOCTYPE, no process with this "
+            "key), with `errors` or `problems`", params=(key, file_name), errors=(401, 403, 404, 422)))},
+        "/api/v1/studio/processes/{key}/deploy": {"post": with_model(_op(
+            "Deploy a model as a new immutable version (201); identical content answers 200 with the existing "
+            "version; a model with problems is refused (422, `problems`)", params=(key, file_name), ok="201",
+            ok_desc="deployed", errors=(401, 403, 404, 422)))},
+        "/api/v1/studio/processes/{key}/diff": {"get": _op(
+            "What changed between two versions: per element id its type, name and the change (added, removed, "
+            "or the fields changed: name, lane, formKey, condition, operator, source, target, timer)",
+            params=pair, errors=(401, 403, 404, 422))},
+        "/api/v1/studio/processes/{key}/migration": {
+            "get": _op("Preview moving the running cases of version `from` to version `to`: each case with "
+                       "`eligible` or the `reason` it cannot move", params=pair, errors=(401, 403, 404, 422)),
+            "post": _op("Move the given running cases to the target version; each is locked and checked again, "
+                        "and moves entirely or not at all (`results` per case, with the reason when refused)",
+                        params=(key,), body=schema_to_json(MigrationRequest()), errors=(401, 403, 404, 422))},
+    }
 
 
 def openapi_document() -> dict:
@@ -74,11 +171,13 @@ def openapi_document() -> dict:
                 "StartCaseRequest": schema_to_json(StartCaseRequest()),
                 "CompleteTaskRequest": schema_to_json(CompleteTaskRequest()),
                 "ReassignRequest": schema_to_json(ReassignRequest()),
+                "DraftRequest": schema_to_json(DraftRequest()),
                 **forms,
             },
         },
         "security": [{"bearer": []}],
         "paths": {
+            **_account_paths(),
             "/api/v1/session": {"post": _op("Log in; returns a bearer token and the user",
                                             body={"$ref": "#/components/schemas/SessionRequest"},
                                             ok="201", errors=(401, 422), auth=False)},
@@ -130,6 +229,24 @@ def openapi_document() -> dict:
                 "anyone who may act on it while unclaimed, or by a higher-level office (409 otherwise)",
                 params=(_path_id("id"),), body={"$ref": "#/components/schemas/ReassignRequest"},
                 errors=(401, 403, 404, 409, 422))},
+            "/api/v1/tasks/{id}/draft": {
+                "get": _op("The saved draft of an open task your enterprise acts on (404 when there is none)",
+                           params=(_path_id("id"),), errors=(401, 403, 404, 409)),
+                "put": _op("Save the unsubmitted values of the task's form as a draft, shared within your "
+                           "enterprise: checked for shape and size, not for the form's rules; completing the task "
+                           "deletes it", params=(_path_id("id"),), body={"$ref": "#/components/schemas/DraftRequest"},
+                           errors=(401, 403, 404, 409, 413, 422)),
+                "delete": _op("Discard the task's draft", params=(_path_id("id"),), ok="204", ok_desc="deleted",
+                              errors=(401, 403, 404, 409))},
+            "/api/v1/processes/{key}/draft": {
+                "get": _op("Your draft of a procedure's start form (404 when there is none)",
+                           params=(_path_key(),), errors=(401, 403, 404)),
+                "put": _op("Save a draft of the start form of a procedure you may start; starting the case "
+                           "deletes it (on the pages it becomes the draft of the case's first task)",
+                           params=(_path_key(),), body={"$ref": "#/components/schemas/DraftRequest"},
+                           errors=(401, 403, 404, 413, 422)),
+                "delete": _op("Discard your draft of the start form", params=(_path_key(),), ok="204",
+                              ok_desc="deleted", errors=(401, 403, 404))},
             "/api/v1/attachments": {"post": {
                 "summary": "Upload a file (PDF, JPEG or PNG; size limited); form data refers to it by id",
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -177,6 +294,7 @@ def openapi_document() -> dict:
                 "only. 完工 is refused (409) while a crane is installed on it or a hazard is open",
                 params=(_path_id("id"),), body={"$ref": "#/components/schemas/ProjectStatusRequest"},
                 errors=(401, 403, 404, 409, 422))},
+            **_studio_paths(),
         },
     }
 

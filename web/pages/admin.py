@@ -1,8 +1,7 @@
-"""Admin: deployed process definitions and their versions."""
-from flask import render_template
-from sqlalchemy import func, select
+"""Admin: the process list of the studio — deployed versions with their cases, and what to do next."""
+from flask import g, render_template
 
-from engine.db import ProcessDefinition, ProcessInstance
+from engine.services import definitions as definition_service
 
 from ..extensions import db
 from ..security import kinds_allowed
@@ -12,9 +11,5 @@ from . import bp
 @bp.get("/admin/definitions")
 @kinds_allowed("admin")
 def definitions():
-    rows = db.session.scalars(select(ProcessDefinition)
-                              .order_by(ProcessDefinition.process_key, ProcessDefinition.version.desc())).all()
-    running = dict(db.session.execute(
-        select(ProcessInstance.definition_id, func.count())
-        .where(ProcessInstance.status == "running").group_by(ProcessInstance.definition_id)).all())
-    return render_template("admin/definitions.html", rows=rows, running=running)
+    processes = definition_service.process_overview(db.session, g.user)
+    return render_template("admin/definitions.html", processes=processes)
