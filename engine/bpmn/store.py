@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
@@ -108,7 +108,7 @@ def restore(state: dict, parsed: ParsedDefinition, engine: SafeScriptEngine) -> 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     """Load the instance row under a write lock (FOR UPDATE; BEGIN IMMEDIATE already holds it on SQLite)."""
-    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id).options(undefer(ProcessInstance.state))
     if session.get_bind().dialect.name != "sqlite":
         stmt = stmt.with_for_update(of=ProcessInstance)
     instance = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()

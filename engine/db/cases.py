@@ -25,8 +25,9 @@ class ProcessInstance(Base):
     subject_id: Mapped[int | None] = mapped_column(Integer)
     applicant_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
-    # Only engine.bpmn.store reads or writes these two columns.
-    state: Mapped[dict | None] = mapped_column(JSONType)
+    # Only engine.bpmn.store reads or writes these two columns. The state is loaded only when asked
+    # for (lock_instance does): lists of cases never carry whole workflow states.
+    state: Mapped[dict | None] = mapped_column(JSONType, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
