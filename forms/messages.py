@@ -242,6 +242,37 @@ DOCUMENT_NAMES = {
 }
 
 
+# Why a BPMN model was refused (engine/bpmn problem codes), for the studio and the API.
+BPMN_PROBLEMS = {
+    "xml_syntax": ("XML 语法错误：{detail}", "XML syntax error: {detail}"),
+    "expression_refused": ("表达式不被允许（{reason}）：{text}", "expression refused ({reason}): {text}"),
+    "scripts_disabled": ("不允许使用脚本：请改用调用已批准操作的服务任务，或网关条件。",
+                         "scripts are disabled: use a service task that calls an approved operator, "
+                         "or a gateway condition"),
+    "no_lane": ("用户任务必须位于泳道中，才能分派给角色。", "a user task must sit in a lane so it can be assigned"),
+    "lane_unmapped": ("泳道“{lane}”未在流程目录中对应到角色。", "lane '{lane}' is not mapped to a role in the catalog"),
+    "no_form_key": ("用户任务缺少 formKey 属性。", "user task has no formKey property"),
+    "form_key_unknown": ("未知的表单（formKey）“{form_key}”。", "unknown form key '{form_key}'"),
+    "untyped_task": ("不支持未指定类型的任务：请使用用户任务或服务任务。",
+                     "untyped tasks are not supported: use a user or service task"),
+    "operator_unknown": ("未知的服务操作“{operator}”。", "unknown service operator '{operator}'"),
+    "four_eyes_steps": ("fourEyes 须列出本流程的用户任务 ID（未知：{steps}）。",
+                        "fourEyes must list user task ids of this process (unknown: {steps})"),
+    "process_missing": ("文件中没有 ID 为“{process}”的流程（文件中的流程：{found}）。",
+                        "no process with id '{process}' in this file (found: {found})"),
+}
+
+
+def problem_text(found: dict, locale: str | None = None) -> str:
+    """A BPMN problem's message in the request language (its English text when it has no code)."""
+    pair = BPMN_PROBLEMS.get(found.get("code"))
+    return _pick(pair, locale).format(**found.get("params", {})) if pair else found["message"]
+
+
+def localized_problems(problems: list[dict]) -> list[dict]:
+    return [{**p, "message": problem_text(p)} for p in problems]
+
+
 def _pick(pair: tuple[str, str], locale: str | None = None) -> str:
     locale = locale or current_locale.get()
     return pair[0] if locale.startswith("zh") else pair[1]

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, CraneFlowError, DefinitionInvalid, InvalidInput, NotFound, NotPermitted
+from forms.messages import localized_problems
 
 from .extensions import db
 
@@ -48,7 +49,7 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, InvalidInput):
             body["errors"] = exc.errors
         if isinstance(exc, DefinitionInvalid):
-            body["problems"] = exc.problems
+            body["problems"] = localized_problems(exc.problems)
         if wants_json():
             return jsonify(body), status
         return render_template("error.html", status=status, message=body["message"],

@@ -16,8 +16,13 @@ class ParsedDefinition:
     subprocess_specs: dict
 
 
-def problem(file_name, line, element, message) -> dict:
-    return {"file": file_name, "line": line, "element": element, "message": message}
+def problem(file_name, line, element, message, code=None, **params) -> dict:
+    """One refusal: where, and why. `code` + `params` let the web layer say it in the user's language;
+    `message` is the English text (the CLI and logs)."""
+    found = {"file": file_name, "line": line, "element": element, "message": message}
+    if code:
+        found.update(code=code, params=params)
+    return found
 
 
 def read_xml(xml: bytes, file_name: str) -> etree._ElementTree:
@@ -28,7 +33,8 @@ def read_xml(xml: bytes, file_name: str) -> etree._ElementTree:
         return etree.ElementTree(etree.fromstring(xml, parser))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
-        raise DefinitionInvalid([problem(file_name, line, None, f"XML syntax error: {exc.msg}")])
+        raise DefinitionInvalid([problem(file_name, line, None, f"XML syntax error: {exc.msg}",
+                                         "xml_syntax", detail=exc.msg)])
 
 
 def parse_definition(xml: bytes, file_name: str, process_id: str) -> ParsedDefinition:

@@ -54,7 +54,8 @@ def _check_expressions(root, file_name, problems):
                 check_expression(text)
             except UnsafeExpression as exc:
                 problems.append(problem(file_name, node.sourceline, _owner_id(node),
-                                        f"expression refused ({exc.reason}): {text[:120]}"))
+                                        f"expression refused ({exc.reason}): {text[:120]}",
+                                        "expression_refused", reason=exc.reason, text=text[:120]))
     for node in root.iterfind(".//spiffworkflow:parameter", NS):
         value = node.get("value")
         if value:
@@ -62,13 +63,14 @@ def _check_expressions(root, file_name, problems):
                 check_expression(value)
             except UnsafeExpression as exc:
                 problems.append(problem(file_name, node.sourceline, _owner_id(node),
-                                        f"parameter expression refused ({exc.reason}): {value[:120]}"))
+                                        f"parameter expression refused ({exc.reason}): {value[:120]}",
+                                        "expression_refused", reason=exc.reason, text=value[:120]))
     for path in SCRIPT_PATHS:
         for node in root.iterfind(path, NS):
             if node.tag.endswith("scriptTask") or (node.text or "").strip():
                 problems.append(problem(file_name, node.sourceline, _owner_id(node),
                                         "scripts are disabled: use a service task that calls an "
-                                        "approved operator, or a gateway condition"))
+                                        "approved operator, or a gateway condition", "scripts_disabled"))
 
 
 def _check_four_eyes(node, human_ids, file_name, problems):
@@ -80,7 +82,8 @@ def _check_four_eyes(node, human_ids, file_name, problems):
         if not named or unknown:
             problems.append(problem(file_name, prop.sourceline, node.get("id"),
                                     "fourEyes must list user task ids of this process"
-                                    + (f" (unknown: {', '.join(unknown)})" if unknown else "")))
+                                    + (f" (unknown: {', '.join(unknown)})" if unknown else ""),
+                                    "four_eyes_steps", steps=", ".join(unknown) or "—"))
 
 
 def _check_tasks(process, file_name, entry, form_keys, operators, problems):
@@ -95,29 +98,30 @@ def _check_tasks(process, file_name, entry, form_keys, operators, problems):
             lane = lanes.get(node_id)
             if lane is None:
                 problems.append(problem(file_name, node.sourceline, node_id,
-                                        "a user task must sit in a lane so it can be assigned"))
+                                        "a user task must sit in a lane so it can be assigned", "no_lane"))
             elif lane not in entry.lanes:
                 problems.append(problem(file_name, node.sourceline, node_id,
-                                        f"lane '{lane}' is not mapped to a role in the catalog"))
+                                        f"lane '{lane}' is not mapped to a role in the catalog", "lane_unmapped",
+                                        lane=lane))
             form_key = None
             for prop in node.iterfind(".//spiffworkflow:property", NS):
                 if prop.get("name") == "formKey":
                     form_key = prop.get("value")
             if not form_key:
                 problems.append(problem(file_name, node.sourceline, node_id,
-                                        "user task has no formKey property"))
+                                        "user task has no formKey property", "no_form_key"))
             elif form_key not in form_keys:
                 problems.append(problem(file_name, node.sourceline, node_id,
-                                        f"unknown form key '{form_key}'"))
+                                        f"unknown form key '{form_key}'", "form_key_unknown", form_key=form_key))
             _check_four_eyes(node, human_ids, file_name, problems)
         elif local == "task":
             problems.append(problem(file_name, node.sourceline, node_id,
-                                    "untyped tasks are not supported: use a user or service task"))
+                                    "untyped tasks are not supported: use a user or service task", "untyped_task"))
         elif local == "serviceTaskOperator":
             name = node.get("id")
             if name not in operators:
                 problems.append(problem(file_name, node.sourceline, _owner_id(node.getparent()),
-                                        f"unknown service operator '{name}'"))
+                                        f"unknown service operator '{name}'", "operator_unknown", operator=name))
 
 
 def validate_definition(xml: bytes, *, file_name: str, entry, form_keys, operators):
@@ -132,7 +136,8 @@ def validate_definition(xml: bytes, *, file_name: str, entry, form_keys, operato
     if process is None:
         ids = [p.get("id") for p in root.iterfind("bpmn:process", NS)]
         return None, [problem(file_name, root.sourceline, None,
-                              f"no process with id '{entry.key}' in this file (found: {', '.join(ids) or 'none'})")]
+                              f"no process with id '{entry.key}' in this file (found: {', '.join(ids) or 'none'})",
+                              "process_missing", process=entry.key, found=", ".join(ids) or "—")]
     _check_expressions(root, file_name, problems)
     _check_tasks(process, file_name, entry, form_keys, operators, problems)
     try:

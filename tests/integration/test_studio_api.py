@@ -189,3 +189,20 @@ def test_non_admins_are_refused(api, username):
     assert _raw(user, "deploy", SOURCE.replace('name="备案审核"', 'name="x"')).status_code == 403
     assert user.post(f"{BASE}/migration", json={"from_version": 1, "to_version": 2, "case_ids": [1]}).status_code == 403
     assert api("admin").get(BASE).get_json()["versions"][0]["version"] == 1
+
+
+@pytest.mark.parametrize("lang,expected", [
+    ("zh_CN", ["泳道“质监站”未在流程目录中对应到角色。", "未知的服务操作“os.system”。"]),
+    ("en", ["lane '质监站' is not mapped to a role in the catalog", "unknown service operator 'os.system'"]),
+])
+def test_problems_are_told_in_the_users_language(api, lang, expected):
+    broken = (SOURCE.replace('name="备案机关"', 'name="质监站"')
+              .replace('id="crane_filing.reject"', 'id="os.system"'))
+    admin = api("admin")
+    checked = _raw(admin, "validate", broken, lang=lang).get_json()["problems"]
+    refused = _raw(admin, "deploy", broken, lang=lang)
+    assert refused.status_code == 422
+    for problems in (checked, refused.get_json()["problems"]):
+        messages = [p["message"] for p in problems]
+        assert all(any(m == e for m in messages) for e in expected), messages
+        assert {p["code"] for p in problems} >= {"lane_unmapped", "operator_unknown"}

@@ -9,6 +9,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.services import case_migration, definitions
 from engine.services.operators import operator_names
 from forms import current_locale, form_keys, t
+from forms.messages import localized_problems
 from forms.studio import MigrationRequest, ModelQuery, VersionPairQuery
 from workflows.catalog import get_entry
 
@@ -90,7 +91,7 @@ def studio_model(key: str, version: int):
 def studio_validate(key: str):
     data, file_name = _model_upload(key)
     found = definitions.studio_validate(g.user, process_key=key, data=data, file_name=file_name)
-    return jsonify({**found, "valid": not found["problems"]})
+    return jsonify({**found, "problems": localized_problems(found["problems"]), "valid": not found["problems"]})
 
 
 @bp.post("/v1/studio/processes/<key>/deploy")
