@@ -2,10 +2,10 @@
 from flask import abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from engine.db import HumanTask, ProcessInstance
+from engine.db import ProcessInstance
 from engine.errors import InvalidInput
 from engine.services import inbox as inbox_service
-from engine.services import four_eyes, task_claims
+from engine.services import cases, four_eyes, task_claims
 from engine.services.access import can_act_on
 from forms.api import TASK_CLAIM_FILTERS, TASK_SORTS, ReassignRequest, TaskQuery
 from workflows.catalog import load_catalog
@@ -91,9 +91,7 @@ def unclaim_task(task_id: int):
 @bp.route("/tasks/<int:task_id>/reassign", methods=["GET", "POST"])
 @login_required
 def reassign_task(task_id: int):
-    task = db.session.get(HumanTask, task_id)
-    if task is None:
-        abort(404)
+    task = cases.get_task(db.session, actor=g.user, task_id=task_id)  # 404 outside the user's scope
     if not may_claim(task):
         abort(403)
     errors, form = {}, {"user_id": "", "reason": ""}
