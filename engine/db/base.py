@@ -22,6 +22,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def like_escape(text: str) -> str:
+    """Text matched literally by LIKE … ESCAPE '\\' (its %, _ and \\ are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -9,6 +9,7 @@ from importlib import resources
 
 PROVINCE_CODE = "420000"
 LEVELS = ("province", "city", "county")
+LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}  # province 0 < city 1 < county 2
 
 
 @dataclass(frozen=True)

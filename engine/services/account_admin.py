@@ -11,14 +11,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.db import User, utcnow
-from engine.domain.regions import LEVELS, all_regions, get_region, is_within
+from engine.db.base import like_escape
+from engine.domain.regions import LEVEL_RANK as RANK, LEVELS, all_regions, get_region, is_within
 from engine.errors import InvalidInput, NotFound, NotPermitted
 from forms.messages import t
 
 from . import audit
 from .accounts import MAX_FAILED_LOGINS, hash_password, verify_password
 
-RANK = {level: i for i, level in enumerate(LEVELS)}  # province 0 < city 1 < county 2
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 
 
@@ -96,7 +96,7 @@ def list_accounts(session: Session, *, actor: User, level=None, region=None, sta
     elif status == "locked":
         conditions.append(User.failed_logins >= MAX_FAILED_LOGINS)
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = "%" + like_escape(q) + "%"
         conditions.append(or_(User.username.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\")))
     total = session.scalar(select(func.count(User.id)).where(*conditions))
     rows = session.scalars(select(User).where(*conditions).order_by(User.id.desc())

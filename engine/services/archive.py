@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import BinaryIO
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from engine.bpmn.assignment import form_key_of
 from engine.db import (Attachment, AuditEvent, CaseAttachment, CaseRecord, Crane, Enterprise, Hazard,
@@ -152,7 +152,7 @@ def _event_title(event: AuditEvent) -> str:
 
 def archive_cases(session: Session, crane: Crane, viewer: User | None = None) -> list[ProcessInstance]:
     """The cases about the crane (without their workflow state) that the archive holds for the viewer."""
-    rows = list(session.scalars(select(ProcessInstance).options(defer(ProcessInstance.state))
+    rows = list(session.scalars(select(ProcessInstance)
                                 .where(ProcessInstance.subject_type == "crane", ProcessInstance.subject_id == crane.id)
                                 .order_by(ProcessInstance.id)))
     if viewer is None or keeps_archive(viewer, crane):
@@ -294,7 +294,7 @@ def _inspections(b: _Builder, viewer: User | None) -> None:
         .order_by(Inspection.id)))
     if not rows:
         return
-    cases = {c.id: c for c in session.scalars(select(ProcessInstance).options(defer(ProcessInstance.state))
+    cases = {c.id: c for c in session.scalars(select(ProcessInstance)
                                               .where(ProcessInstance.id.in_([i.instance_id for i in rows])))}
     photo_ids = {i for inspection in rows for h in inspection.hazards if h.crane_id == crane.id
                  for i in (h.photos or []) + (h.evidence or []) if isinstance(i, int)}

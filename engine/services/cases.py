@@ -1,7 +1,7 @@
 """Starting cases and completing their tasks: lock, run, save, project and audit in one transaction."""
 from marshmallow import ValidationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from engine.bpmn import store
 from engine.bpmn.assignment import due_at_from_workdays, form_key_of, project_tasks
@@ -169,8 +169,7 @@ def complete_task(session: Session, *, actor: User, task_id: int, data) -> Proce
     if not can_act_on(actor, task):
         raise NotPermitted("not permitted to complete this task")
     check_may_complete(session, actor, task)
-    four_eyes.check(session, session.get(ProcessInstance, task.instance_id, options=[defer(ProcessInstance.state)]),
-                    task, actor)
+    four_eyes.check(session, session.get(ProcessInstance, task.instance_id), task, actor)
     cleaned = validate_form(task.form_key, data)
     instance = store.lock_instance(session, task.instance_id)
     if task.status != "open":

@@ -108,7 +108,7 @@ def read_model(data: bytes, file_name: str) -> tuple[str, object]:
         tree = read_xml(data, file_name)
     except DefinitionInvalid as exc:
         found = exc.problems[0]
-        detail = found["message"].removeprefix("XML syntax error: ")
+        detail = found.get("params", {}).get("detail", found["message"])
         raise DefinitionInvalid([problem(file_name, found["line"], None,
                                          t("studio_xml_syntax", line=found["line"] or "?", detail=detail))]) from None
     if tree.docinfo.doctype:

@@ -6,6 +6,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from engine.db import Crane, Enterprise, HumanTask, ProcessInstance, User, utcnow
+from engine.db.base import like_escape
 from engine.domain.regions import get_region
 
 from .access import inbox_filter
@@ -46,16 +47,12 @@ def task_sla(due_at: datetime | None, now: datetime | None = None, calendar=None
     return Sla("due_soon" if left <= DUE_SOON_WORKDAYS else "on_track", left)
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_condition(q: str):
     """Tasks whose case matches `q`: a part of the case title (enterprise and project names) or of
     the applicant's name, or the start of the business key, the crane's record number or the
     applicant's credit code. Every branch is a keyed lookup or bounded by the inbox condition."""
-    contains = f"%{_like_escape(q)}%"
-    prefix = f"{_like_escape(q.upper())}%"
+    contains = f"%{like_escape(q)}%"
+    prefix = f"{like_escape(q.upper())}%"
     applicants = select(Enterprise.id).where(or_(Enterprise.name.like(contains, escape="\\"),
                                                  Enterprise.uscc.like(prefix, escape="\\")))
     cranes = select(Crane.id).where(Crane.record_number.like(prefix, escape="\\"))

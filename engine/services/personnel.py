@@ -33,7 +33,7 @@ def add_person(session: Session, *, actor: User, data: dict) -> Person:
     return person
 
 
-def _visible(user: User):
+def visible_filter(user: User):
     if user.kind == "admin":
         return None
     if user.kind == "enterprise":
@@ -44,7 +44,7 @@ def _visible(user: User):
 
 
 def list_personnel(session: Session, *, user: User, page: int = 1, per_page: int = 20) -> tuple[list[Person], int]:
-    condition = _visible(user)
+    condition = visible_filter(user)
     count, rows = select(func.count()).select_from(Person), select(Person).order_by(Person.id.desc())
     if condition is not None:
         count, rows = count.where(condition), rows.where(condition)

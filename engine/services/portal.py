@@ -8,16 +8,17 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from engine.db import AuditEvent, Certificate, Crane, Enterprise, HumanTask, Person, ProcessInstance, User
+from engine.db.base import like_escape
+from engine.domain.regions import LEVELS
 
 from .access import case_filter, crane_filter, inbox_filter
-from .personnel import _visible as person_scope  # the registry's own scope rule, not a copy
+from .personnel import visible_filter as person_scope
 from .drafts import DraftEntry, list_drafts
 
 # Events that send work back to the applicant with a reason to act on.
 SENT_BACK = ("returned_by_parties", "acceptance_failed", "inspection_failed")
 REASONED = ("decision",) + SENT_BACK
 MAX_OPEN_TASKS = 50  # the dashboard lists at most this many of the enterprise's open tasks
-LEVEL_ORDER = ("county", "city", "province")
 
 
 def return_reason(history, task):
@@ -47,7 +48,7 @@ def _offices(task: HumanTask) -> list[tuple[str, str]]:
     """(level, region code) of the offices that may act on a regulator task, lowest level first."""
     allowed = (task.levels or "").split(",")
     codes = {"county": task.region_code, "city": task.city_code, "province": task.province_code}
-    return [(level, codes[level]) for level in LEVEL_ORDER if level in allowed and codes[level]]
+    return [(level, codes[level]) for level in reversed(LEVELS) if level in allowed and codes[level]]
 
 
 def _staffed_offices(session: Session, tasks: list[HumanTask]) -> set[tuple[str, str]]:
@@ -142,10 +143,6 @@ def dashboard(session: Session, *, user: User, status: str | None = None, proces
 
 # --- my cranes and my personnel, with filters -----------------------------------------------------
 
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_cranes(session: Session, *, user: User, state: str | None = None, crane_type: str | None = None,
                 q: str | None = None, page: int = 1, per_page: int = 20) -> tuple[list[Crane], int]:
     """Cranes the user may see, by lifecycle state, type and the start of the record number or
@@ -156,7 +153,7 @@ def list_cranes(session: Session, *, user: User, state: str | None = None, crane
     if crane_type:
         condition = condition & (Crane.crane_type == crane_type)
     if q:
-        prefix = f"{_like(q.strip().upper())}%"
+        prefix = f"{like_escape(q.strip().upper())}%"
         condition = condition & or_(Crane.record_number.like(prefix, escape="\\"),
                                     func.upper(Crane.factory_serial).like(prefix, escape="\\"))
     total = session.scalar(select(func.count()).select_from(Crane).where(condition))
@@ -187,7 +184,7 @@ def list_personnel(session: Session, *, user: User, today: date, validity: str |
                 "valid": Certificate.valid_until > soon}[validity]
         condition = condition & Person.id.in_(select(Certificate.person_id).where(held))
     if q:
-        text = _like(q.strip())
+        text = like_escape(q.strip())
         condition = condition & or_(Person.name.like(f"%{text}%", escape="\\"), Person.id.in_(
             select(Certificate.person_id).where(Certificate.number.like(f"{text}%", escape="\\"))))
     total = session.scalar(select(func.count()).select_from(Person).where(condition))

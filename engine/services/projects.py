@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import and_, false, func, or_, select, true
-from sqlalchemy.orm import Session, aliased, defer
+from sqlalchemy.orm import Session, aliased
 
 from engine.db import (AuditEvent, CaseParty, Certificate, Crane, Enterprise, FilingSubmission, Hazard,
                        Inspection, Person, ProcessInstance, Project, User)
@@ -165,7 +165,7 @@ def _today() -> date:
 
 
 def project_cases(session: Session, project: Project) -> list[ProcessInstance]:
-    return list(session.scalars(select(ProcessInstance).options(defer(ProcessInstance.state))
+    return list(session.scalars(select(ProcessInstance)
                                 .where(project_cases_condition(project)).order_by(ProcessInstance.id)))
 
 

@@ -1,10 +1,10 @@
 """Claiming a regulator's task: one holder works on it, others see who; every change is audited."""
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from engine.bpmn import store
 from engine.db import HumanTask, ProcessInstance, User, utcnow
-from engine.db.parties import REGULATOR_LEVELS
+from engine.domain.regions import LEVEL_RANK
 from engine.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from forms import t
 
@@ -37,7 +37,7 @@ def _open_task_for(session: Session, actor: User, task_id: int) -> HumanTask:
 
 
 def _instance(session, task) -> ProcessInstance:
-    return session.get(ProcessInstance, task.instance_id, options=[defer(ProcessInstance.state)])
+    return session.get(ProcessInstance, task.instance_id)
 
 
 def _audit(session, action, actor, task, **detail):
@@ -84,11 +84,11 @@ def eligible_assignees(session: Session, actor: User, task: HumanTask) -> list[U
 
 
 def _oversees(actor: User, holder: User | None) -> bool:
-    """A province office oversees its cities, a city its counties (REGULATOR_LEVELS runs downwards)."""
+    """A province office oversees its cities, a city its counties."""
     if holder is None:
         return True
-    rank = {level: i for i, level in enumerate(REGULATOR_LEVELS)}
-    return rank.get(actor.regulator_level, len(rank)) < rank.get(holder.regulator_level, len(rank))
+    lowest = len(LEVEL_RANK)
+    return LEVEL_RANK.get(actor.regulator_level, lowest) < LEVEL_RANK.get(holder.regulator_level, lowest)
 
 
 def reassign(session: Session, *, actor: User, task_id: int, user_id: int, reason: str) -> HumanTask:

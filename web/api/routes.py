@@ -5,7 +5,6 @@ from urllib.parse import quote
 
 from flask import current_app, g, jsonify, request, send_file
 from marshmallow import ValidationError
-from sqlalchemy.orm import defer
 
 from engine.db import ProcessInstance
 from engine.errors import InvalidInput
@@ -132,7 +131,7 @@ def get_task(task_id: int):
     task = cases.get_task(db.session, actor=g.user, task_id=task_id)
     out = task_json(task)
     out["form_schema"] = form_json_schema(task.form_key)
-    instance = db.session.get(ProcessInstance, task.instance_id, options=[defer(ProcessInstance.state)])
+    instance = db.session.get(ProcessInstance, task.instance_id)
     applicant = instance.applicant_enterprise_id
     # The step of this case that bars the caller from this one under the four-eyes rule, if any.
     out["four_eyes_conflict"] = (four_eyes.conflicting_step(db.session, instance, task, g.user)
