@@ -3,10 +3,13 @@
 The worker process builds the Flask app once (web.celery_app) and hands the database engine over
 with `bind_engine`; tasks never import the web layer.
 """
+import random
+import socket
+
 from celery import shared_task
 from sqlalchemy.engine import Engine
 
-from engine.services.timers import fire_due_timers
+from engine.services import due_jobs, outbox, sweep
 
 _bind: Engine | None = None
 
@@ -22,7 +25,23 @@ def _engine() -> Engine:
     return _bind
 
 
-@shared_task(name="craneflow.fire_due_timers", acks_late=True, ignore_result=False)
-def fire_due_timers_task(limit: int = 200) -> int:
-    """Advance every case whose timer is due (claimed with SKIP LOCKED: safe with many workers)."""
-    return fire_due_timers(_engine(), limit=limit)
+@shared_task(name="craneflow.sweep", acks_late=True, ignore_result=True)
+def sweep_task(limit: int = 1000) -> tuple[int, int]:
+    """Beat's tick: claim what is due and queue one task per job and per message."""
+    result = sweep.sweep(_engine(), name=f"worker@{socket.gethostname()}", limit=limit,
+                         enqueue_job=fire_job_task.delay, enqueue_message=dispatch_message_task.delay)
+    return result.jobs, result.messages
+
+
+@shared_task(name="craneflow.fire_job", bind=True, acks_late=True, ignore_result=True, max_retries=100)
+def fire_job_task(self, job_id: int) -> str:
+    """Fire one due job; if its case is in the middle of a transition, retry in a moment."""
+    try:
+        return due_jobs.fire(_engine(), job_id, nowait=True)
+    except due_jobs.Busy as exc:
+        raise self.retry(exc=exc, countdown=0.1 + random.random() * 0.4)
+
+
+@shared_task(name="craneflow.dispatch_message", acks_late=True, ignore_result=True)
+def dispatch_message_task(message_id: int) -> str:
+    return outbox.dispatch(_engine(), message_id)

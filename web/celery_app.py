@@ -1,11 +1,12 @@
-"""The Celery application bound to a Flask app (entry point for workers: web.worker)."""
+"""The Celery application bound to a Flask app (entry point for workers and beat: web.worker)."""
 from celery import Celery
 
 from engine import tasks
+from engine.services import outbox
 
 from .extensions import db
 
-TIMER_SWEEP_SECONDS = 2.0
+SWEEP_SECONDS = 1.0
 
 
 def make_celery(flask_app) -> Celery:
@@ -16,10 +17,16 @@ def make_celery(flask_app) -> Celery:
     celery.conf.update(
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_default_queue="craneflow", broker_connection_retry_on_startup=True, timezone="Asia/Shanghai",
-        beat_schedule={"timer-sweep": {"task": "craneflow.fire_due_timers", "schedule": TIMER_SWEEP_SECONDS}},
+        # The sweep has its own queue, so that a backlog of jobs never delays the next claim; a
+        # tick no worker took within two seconds is dropped (the next one does its work).
+        task_routes={"craneflow.sweep": {"queue": "craneflow.sweep"}},
+        beat_schedule={"sweep": {"task": "craneflow.sweep", "schedule": SWEEP_SECONDS,
+                                 "options": {"expires": 2 * SWEEP_SECONDS}}},
+        broker_transport_options={"visibility_timeout": 300},
     )
     celery.set_default()
     with flask_app.app_context():
         tasks.bind_engine(db.engine)
+    # Messages emitted by this process go to the workers as soon as their transaction commits.
+    outbox.set_dispatcher(lambda ids: [tasks.dispatch_message_task.delay(i) for i in ids])
     return celery
-

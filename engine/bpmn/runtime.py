@@ -72,7 +72,19 @@ def advance_timers(wf: BpmnWorkflow) -> None:
     wf.do_engine_steps()
 
 
+_TIMER_EVENTS = ("DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition")
+
+
+def waiting_timers(wf: BpmnWorkflow) -> dict[str, datetime]:
+    """Each waiting timer event's task id and due time (a cycle timer: its next firing)."""
+    due = {}
+    for task in wf.event_manager.tasks.values():
+        details = task.task_spec.event_definition.details(task)
+        if details.event_type in _TIMER_EVENTS and isinstance(details.value, str):
+            due[str(task.id)] = datetime.fromisoformat(details.value)
+    return due
+
+
 def next_due(wf: BpmnWorkflow):
-    due = [datetime.fromisoformat(e.value) for e in wf.waiting_events()
-           if e.event_type in ("DurationTimerEventDefinition", "TimeDateEventDefinition") and e.value]
+    due = waiting_timers(wf).values()
     return min(due) if due else None

@@ -11,6 +11,7 @@ from .projects import CaseParty, CaseRecord, Project
 from .inspections import ConductRecord, Hazard, Inspection
 from .operations import OPERATION_KINDS, OperationRecord
 from .drafts import TaskDraft
+from .jobs import DueJob, OutboxMessage, WorkerHeartbeat
 
 __all__ = [
     "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseDocument", "EnterpriseRole", "EnterpriseStaff",
@@ -19,5 +20,5 @@ __all__ = [
     "Crane", "CraneDocument", "RecordNumberSequence", "Certificate", "Person",
     "CaseParty", "CaseRecord", "Project", "ConductRecord", "Hazard", "Inspection",
     "OPERATION_KINDS", "OperationRecord",
-    "TaskDraft",
+    "TaskDraft", "DueJob", "OutboxMessage", "WorkerHeartbeat",
 ]

@@ -5,13 +5,13 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import store
 from engine.bpmn.assignment import due_at_from_workdays, form_key_of, project_tasks
-from engine.bpmn.runtime import SafeScriptEngine, complete_human_task, new_workflow, ready_human_tasks
+from engine.bpmn.runtime import SafeScriptEngine, complete_human_task, new_workflow, ready_human_tasks, waiting_timers
 from engine.db import AuditEvent, CaseRecord, HumanTask, ProcessInstance, User, utcnow
 from engine.errors import Conflict, CraneFlowError, InvalidInput, NotFound, NotPermitted
 from forms import dump_form, load_form, t
 from workflows.catalog import get_entry, load_catalog
 
-from . import audit, four_eyes
+from . import audit, due_jobs, four_eyes
 from .access import can_act_on, can_see_case, case_filter, holds_role
 from .context import TransitionContext
 from .definitions import latest_definition, parsed_definition
@@ -80,6 +80,7 @@ def save_and_project(session, instance, wf, entry, new_case: bool = False) -> li
         instance.business_key = f"{instance.started_at.astimezone(CHINA_TZ):%Y%m%d}{instance.id:06d}"
     store.save_workflow(instance, wf)
     session.flush()
+    due_jobs.sync_case_timers(session, instance, waiting_timers(wf))
     return project_tasks(session, instance, wf, entry, _due_for(entry), new_case=new_case)
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db import AuditEvent, HumanTask, ProcessInstance, utcnow
+from engine.db import AuditEvent, DueJob, HumanTask, ProcessInstance, WorkerHeartbeat, utcnow
 from engine.services import crane_filing
 from engine.services.timers import fire_due_timers
 from tests.helpers import start_filing
@@ -74,18 +74,27 @@ def test_concurrent_sweepers_never_fire_the_same_timer(world, api, short_deadlin
 
 
 @pytest.mark.redis
-def test_celery_worker_over_redis_fires_due_timers(world, api, short_deadline, redis_url, app):
+def test_celery_beat_sweep_over_redis_fires_due_timers_once(world, api, short_deadline, redis_url, app):
     from celery.contrib.testing.worker import start_worker
 
-    from engine.tasks import fire_due_timers_task
+    from engine.tasks import sweep_task
     from web.celery_app import make_celery
 
     app.config["REDIS_URL"] = redis_url
     celery = make_celery(app)
+    celery.control.purge()
     case = start_filing(api("owner_wuhan"))
     _wait_until_due(world.engine, case["id"])
-    with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        result = fire_due_timers_task.delay()
-        assert result.get(timeout=30) == 1
-        assert fire_due_timers_task.delay().get(timeout=30) == 0
+    with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=10,
+                      queues=["craneflow", "craneflow.sweep"]):
+        for _ in range(3):  # three ticks of beat: the timer fires once
+            sweep_task.delay()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(_overdue_events(world.engine, case["id"])) < 2:
+            time.sleep(0.2)
+        time.sleep(1)
     assert sorted(_overdue_events(world.engine, case["id"])) == ["overdue", "timer"]
+    with Session(world.engine) as s:
+        job = s.scalar(select(DueJob).where(DueJob.instance_id == case["id"], DueJob.status == "done"))
+        assert job.fired_at >= job.due_at and job.lateness_ms is not None
+        assert s.scalar(select(WorkerHeartbeat.beat_at).where(WorkerHeartbeat.name.like("worker@%"))) is not None
