@@ -7,6 +7,7 @@ from werkzeug.routing import IntegerConverter
 
 from engine.domain.workdays import WorkdayCalendar, default_calendar, load_calendar
 from engine.services import accounts, settings
+from engine.services import reactions  # noqa: F401  (what follows transitions: notifications, data exchange)
 
 from .config import load_config
 from .extensions import babel, db, migrate

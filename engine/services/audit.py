@@ -1,4 +1,7 @@
 """Append-only audit trail: who did what, when, and the state it moved from and to."""
+from dataclasses import dataclass
+from typing import Callable
+
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -33,10 +36,35 @@ ACTION_LABELS = {
     "claim": ("认领任务", "Task claimed"),
     "unclaim": ("释放任务", "Task released"),
     "reassign": ("转交任务", "Task reassigned"),
+    "incident": ("后台处理失败", "Background step failed"),
+    "incident_retry": ("重试后台处理", "Background step retried"),
 }
 
 # One statement object, parameters per call: compiled once, reused for every event.
 _INSERT = insert(AuditEvent)
+
+
+@dataclass(frozen=True)
+class Event:
+    """What an audit record says, as subscribers see it (in the recording transaction)."""
+
+    action: str
+    actor: object
+    instance: object
+    task_name: str | None
+    from_state: str | None
+    to_state: str | None
+    detail: dict
+
+
+Subscriber = Callable[[Session, Event], None]
+_SUBSCRIBERS: list[Subscriber] = []
+
+
+def subscribe(fn: Subscriber) -> Subscriber:
+    """Run `fn` for every audit event, in the same transaction (e.g. to emit outbox messages)."""
+    _SUBSCRIBERS.append(fn)
+    return fn
 
 
 def record(session: Session, *, action: str, actor=None, instance=None, task_name=None,
@@ -48,3 +76,7 @@ def record(session: Session, *, action: str, actor=None, instance=None, task_nam
         "action": action, "task_name": task_name, "from_state": from_state, "to_state": to_state,
         "detail": detail, "at": utcnow(),
     })
+    if _SUBSCRIBERS:
+        event = Event(action, actor, instance, task_name, from_state, to_state, detail)
+        for fn in _SUBSCRIBERS:
+            fn(session, event)

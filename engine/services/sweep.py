@@ -14,7 +14,7 @@ from engine.db.base import insert_ignore
 from engine.db.uow import unit_of_work
 
 from . import due_jobs, outbox
-from . import timers  # noqa: F401  (registers the "timer" job handler)
+from . import reactions  # noqa: F401  (registers every job and message handler)
 
 
 @dataclass(frozen=True)

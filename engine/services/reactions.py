@@ -1,0 +1,4 @@
+"""What follows a transition besides the transition itself. Importing this module registers the
+audit subscribers and the outbox and due-job handlers that turn transitions into notifications
+and data-exchange records; the web app, the workers and the sweep all import it."""
+from . import timers  # noqa: F401  (the "timer" due-job handler)

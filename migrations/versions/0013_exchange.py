@@ -1,0 +1,26 @@
+"""national platform data exchange
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-11-22 04:10:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import engine.db.types
+from sqlalchemy.dialects import postgresql
+
+# revision identifiers, used by Alembic.
+revision = '0013'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
