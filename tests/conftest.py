@@ -44,6 +44,15 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.fixture(autouse=True)
+def _no_outbox_dispatcher_left_behind():
+    """A test that wires the outbox to Celery (make_celery) must not leave it wired for the next."""
+    yield
+    from engine.services import outbox
+
+    outbox.set_dispatcher(None)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = os.environ.get("DATABASE_URL")

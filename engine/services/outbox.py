@@ -107,9 +107,8 @@ def claim_ready(bind, *, now: datetime | None = None, limit: int = 500,
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         ids = list(session.scalars(stmt))
-        if ids:  # pending again, available now: the claimer dispatches them at once
-            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                            .values(status="pending", available_at=now))
+        if ids:  # an abandoned lease is pending again: the claimer dispatches them at once
+            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="pending"))
     return ids
 
 
@@ -131,9 +130,9 @@ def backoff(spec: Topic, attempts: int) -> timedelta:
     return timedelta(seconds=delay * random.uniform(0.8, 1.2))
 
 
-def dispatch(bind, message_id: int) -> str:
+def dispatch(bind, message_id: int, *, now: datetime | None = None) -> str:
     """Run one message: 'done', 'retry', 'dead' or 'skipped' (not due, or taken by another)."""
-    message = _lease(bind, message_id, utcnow())
+    message = _lease(bind, message_id, now or utcnow())
     if message is None:
         return "skipped"
     spec = _TOPICS.get(message.topic)
@@ -179,6 +178,6 @@ def run_ready(bind, *, now: datetime | None = None, limit: int = 500) -> dict[st
     """Dispatch every ready message in this process (embedded default and tests)."""
     outcomes: dict[str, int] = {}
     for message_id in claim_ready(bind, now=now, limit=limit, grace=timedelta()):
-        outcome = dispatch(bind, message_id)
+        outcome = dispatch(bind, message_id, now=now)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
