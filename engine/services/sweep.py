@@ -5,11 +5,13 @@ It records a heartbeat, claims due jobs and ready outbox messages, and hands eac
 (or runs it here when no queue is given). Importing this module registers every job and message
 handler."""
 import socket
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 
-from engine.db import WorkerHeartbeat, utcnow
+from engine.db import DueJob, OutboxMessage, WorkerHeartbeat, utcnow
 from engine.db.base import insert_ignore
 from engine.db.uow import unit_of_work
 
@@ -31,9 +33,32 @@ def heartbeat(bind, name: str | None = None) -> None:
             session.execute(update(WorkerHeartbeat).where(WorkerHeartbeat.name == name).values(beat_at=now))
 
 
+# Fired jobs and delivered messages are kept this long (lateness figures, the operations page).
+RETENTION = timedelta(days=30)
+PURGE_EVERY_SECONDS = 3600
+PURGE_BATCH = 5000
+_last_purge = 0.0
+
+
+def purge_finished(bind, *, now=None) -> int:
+    """Delete one batch of jobs and messages finished before the retention period."""
+    before = (now or utcnow()) - RETENTION
+    with unit_of_work(bind) as session:
+        jobs = select(DueJob.id).where(DueJob.status == "done", DueJob.fired_at < before).limit(PURGE_BATCH)
+        messages = (select(OutboxMessage.id).where(OutboxMessage.status == "done", OutboxMessage.done_at < before)
+                    .limit(PURGE_BATCH))
+        removed = session.execute(delete(DueJob).where(DueJob.id.in_(jobs))).rowcount
+        removed += session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(messages))).rowcount
+    return removed
+
+
 def sweep(bind, *, name: str | None = None, enqueue_job=None, enqueue_message=None, limit: int = 500) -> SweepResult:
     """Claim what is due and hand it on; without queues, run it here."""
+    global _last_purge
     heartbeat(bind, name)
+    if time.monotonic() - _last_purge > PURGE_EVERY_SECONDS:
+        _last_purge = time.monotonic()
+        purge_finished(bind)
     job_ids = due_jobs.claim_due(bind, limit=limit)
     for job_id in job_ids:
         enqueue_job(job_id) if enqueue_job else due_jobs.fire(bind, job_id)

@@ -146,3 +146,17 @@ def test_a_timer_of_a_case_in_a_transition_waits_for_it(world, api, postgres_onl
         with pytest.raises(due_jobs.Busy):
             due_jobs.fire(world.engine, job.id, nowait=True)
     assert due_jobs.fire(world.engine, job.id, nowait=True) == "fired"
+
+
+def test_finished_work_is_purged_after_the_retention_period(world):
+    from engine.services import outbox
+
+    _schedule(world.engine, kind="test_probe", key="probe:old", due_at=utcnow())
+    due_jobs.run_due(world.engine)
+    with unit_of_work(world.engine) as s:
+        outbox.emit(s, "unknown.topic", "old-message", {})
+    outbox.run_ready(world.engine)  # no handler: dead, and dead messages are kept
+    assert sweep.purge_finished(world.engine) == 0
+    later = utcnow() + sweep.RETENTION + timedelta(days=1)
+    assert sweep.purge_finished(world.engine, now=later) == 1
+    assert _jobs(world.engine, key="probe:old") == []
