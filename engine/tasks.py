@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from engine.services import due_jobs, outbox, sweep
 
+JOB_QUEUE = "craneflow"
 _bind: Engine | None = None
 
 
@@ -25,11 +26,20 @@ def _engine() -> Engine:
     return _bind
 
 
-@shared_task(name="craneflow.sweep", acks_late=True, ignore_result=True)
-def sweep_task(limit: int = 1000) -> tuple[int, int]:
+def _job_queue_empty(app) -> bool:
+    try:
+        with app.connection_for_read() as conn:
+            return conn.default_channel.queue_declare(queue=JOB_QUEUE, passive=True).message_count == 0
+    except Exception:  # cannot tell: requeueing lost jobs matters more than a duplicate message
+        return True
+
+
+@shared_task(name="craneflow.sweep", bind=True, acks_late=True, ignore_result=True)
+def sweep_task(self, limit: int = 1000) -> tuple[int, int]:
     """Beat's tick: claim what is due and queue one task per job and per message."""
     result = sweep.sweep(_engine(), name=f"worker@{socket.gethostname()}", limit=limit,
-                         enqueue_job=fire_job_task.delay, enqueue_message=dispatch_message_task.delay)
+                         enqueue_job=fire_job_task.delay, enqueue_message=dispatch_message_task.delay,
+                         queue_empty=_job_queue_empty(self.app))
     return result.jobs, result.messages
 
 

@@ -98,15 +98,16 @@ def sync_case_timers(session: Session, instance: ProcessInstance, timers: dict[s
             schedule(session, kind="timer", key=key, due_at=due, instance_id=instance.id)
 
 
-def claim_due(bind, *, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Mark up to `limit` due jobs queued and return their ids (oldest due first). Jobs queued
-    long ago and never fired are claimed again."""
+def claim_due(bind, *, now: datetime | None = None, limit: int = 500, requeue_stale: bool = True) -> list[int]:
+    """Mark up to `limit` due jobs queued and return their ids (oldest due first). With
+    `requeue_stale`, jobs queued long ago and never fired are claimed again: the caller says so
+    only when its queue is empty, so that a backlog still waiting in the queue is not sent twice."""
     now = now or utcnow()
+    due = and_(DueJob.status == "pending", DueJob.due_at <= now)
+    if requeue_stale:
+        due = or_(due, and_(DueJob.status == "queued", DueJob.queued_at <= now - REQUEUE_AFTER))
     with unit_of_work(bind) as session:
-        stmt = (select(DueJob.id).where(or_(
-            and_(DueJob.status == "pending", DueJob.due_at <= now),
-            and_(DueJob.status == "queued", DueJob.queued_at <= now - REQUEUE_AFTER)))
-            .order_by(DueJob.due_at).limit(limit))
+        stmt = select(DueJob.id).where(due).order_by(DueJob.due_at).limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         ids = list(session.scalars(stmt))

@@ -52,14 +52,16 @@ def purge_finished(bind, *, now=None) -> int:
     return removed
 
 
-def sweep(bind, *, name: str | None = None, enqueue_job=None, enqueue_message=None, limit: int = 500) -> SweepResult:
-    """Claim what is due and hand it on; without queues, run it here."""
+def sweep(bind, *, name: str | None = None, enqueue_job=None, enqueue_message=None, limit: int = 500,
+          queue_empty: bool = True) -> SweepResult:
+    """Claim what is due and hand it on; without queues, run it here. `queue_empty`: no job is
+    waiting in the queue, so a job queued long ago was lost and is queued again."""
     global _last_purge
     heartbeat(bind, name)
     if time.monotonic() - _last_purge > PURGE_EVERY_SECONDS:
         _last_purge = time.monotonic()
         purge_finished(bind)
-    job_ids = due_jobs.claim_due(bind, limit=limit)
+    job_ids = due_jobs.claim_due(bind, limit=limit, requeue_stale=queue_empty)
     for job_id in job_ids:
         enqueue_job(job_id) if enqueue_job else due_jobs.fire(bind, job_id)
     if enqueue_message:

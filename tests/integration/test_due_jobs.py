@@ -160,3 +160,11 @@ def test_finished_work_is_purged_after_the_retention_period(world):
     later = utcnow() + sweep.RETENTION + timedelta(days=1)
     assert sweep.purge_finished(world.engine, now=later) == 1
     assert _jobs(world.engine, key="probe:old") == []
+
+
+def test_stale_queued_jobs_are_requeued_only_when_the_queue_is_empty(world):
+    job_id = _schedule(world.engine, kind="test_probe", key="probe:backlog", due_at=utcnow())
+    assert due_jobs.claim_due(world.engine) == [job_id]
+    later = utcnow() + due_jobs.REQUEUE_AFTER + timedelta(seconds=1)
+    assert due_jobs.claim_due(world.engine, now=later, requeue_stale=False) == []  # still in the queue
+    assert due_jobs.claim_due(world.engine, now=later, requeue_stale=True) == [job_id]
