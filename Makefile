@@ -8,7 +8,7 @@ PORT   ?= 5000
 DEMO_PASSWORD ?= CraneFlow-demo-2026
 export DEMO_PASSWORD
 
-.PHONY: setup run test bench browser translations assets db clean
+.PHONY: setup run prod test bench browser translations assets db clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ run: db
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs"
 	@echo ""
 	$(BIN)/gunicorn --workers 1 --threads 8 --no-control-socket --bind $(HOST):$(PORT) --access-logfile - web.wsgi:app
+
+# The production stack: PostgreSQL + Redis (installed from Debian packages if absent), gunicorn,
+# a Celery worker and beat under honcho (deploy/Procfile). DEMO=0 skips the demo accounts.
+prod: setup
+	HOST=$(HOST) PORT=$(PORT) deploy/prod.sh
 
 test: setup browser
 	$(BIN)/pytest $(PYTEST_ARGS)
