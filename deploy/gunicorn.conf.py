@@ -18,6 +18,7 @@ max_requests = 2000
 max_requests_jitter = 200
 # The default control socket (~/.gunicorn/gunicorn.ctl) would be shared by every server of the user.
 control_socket_disable = True
-accesslog = "-"
+# The app writes its own access line (craneflow.access: request id, user, route, duration).
+accesslog = None
 errorlog = "-"
 proc_name = "craneflow-web"

@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "reassign": ("转交任务", "Task reassigned"),
     "incident": ("后台处理失败", "Background step failed"),
     "incident_retry": ("重试后台处理", "Background step retried"),
+    "outbox_resend": ("重新发送消息", "Message sent again"),
 }
 
 # One statement object, parameters per call: compiled once, reused for every event.

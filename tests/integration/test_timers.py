@@ -74,13 +74,13 @@ def test_concurrent_sweepers_never_fire_the_same_timer(world, api, short_deadlin
 
 
 @pytest.mark.redis
-def test_celery_beat_sweep_over_redis_fires_due_timers_once(world, api, short_deadline, redis_url, app):
+def test_celery_beat_sweep_over_redis_fires_due_timers_once(world, api, short_deadline, redis_url, app, monkeypatch):
     from celery.contrib.testing.worker import start_worker
 
     from engine.tasks import sweep_task
     from web.celery_app import make_celery
 
-    app.config["REDIS_URL"] = redis_url
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
     celery = make_celery(app)
     celery.control.purge()
     case = start_filing(api("owner_wuhan"))
