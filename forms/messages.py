@@ -185,6 +185,12 @@ MESSAGES = {
                                "This task is claimed by {name}; only they or a higher-level regulator may reassign it."),
     # Process studio and case migration (admin).
     "studio_admin_only": ("只有系统管理员可以管理流程定义。", "Only a system administrator may manage process definitions."),
+    # Operations (admin): failed background jobs and dead outbox messages.
+    "ops_admin_only": ("只有系统管理员可以查看和处理运维事项。", "Only a system administrator may see and handle operations."),
+    "ops_job_not_found": ("未找到该后台任务。", "Background job not found."),
+    "ops_job_not_failed": ("只有失败的后台任务可以重试。", "Only a failed background job can be retried."),
+    "ops_message_not_found": ("未找到该消息。", "Message not found."),
+    "ops_message_not_dead": ("只有已放弃投递的消息可以重新发送。", "Only a dead message can be sent again."),
     "studio_file_type": ("只接受 .bpmn 或 .xml 文件。", "Only .bpmn or .xml files are accepted."),
     "studio_file_too_large": ("文件过大：流程模型不能超过 {mb} MB。", "The file is too large: a process model may be at most {mb} MB."),
     "studio_file_empty": ("文件为空。", "The file is empty."),
@@ -226,6 +232,41 @@ MESSAGES = {
     # Drafts (enterprise portal)
     "draft_too_large": ("草稿过大（上限 {limit}）。", "The draft is too large (limit {limit})."),
     "drafts_enterprise_only": ("只有企业用户可以保存草稿。", "Only enterprise users keep drafts."),
+    # Notifications: title and body per kind, rendered in the reader's language
+    "email_format": ("请输入有效的电子邮箱地址。", "Enter a valid email address."),
+    "notify_task_opened_title": ("新待办：{task}（{case}）", "New task: {task} ({case})"),
+    "notify_task_opened_body": ("案件 {case}（业务编号 {business_key}）有一项待办“{task}”需要您或您的单位办理，办理期限 {due}。",
+                                "The case “{case}” (business key {business_key}) has a task “{task}” for you or your office, due {due}."),
+    "notify_case_returned_title": ("案件被退回补正：{case}", "Case returned for correction: {case}"),
+    "notify_case_returned_body": ("案件 {case}（业务编号 {business_key}）被主管部门退回补正，退回原因：{reason}。请修改后重新提交“{task}”。",
+                                  "The case “{case}” (business key {business_key}) was returned for correction by the authority: {reason}. "
+                                  "Correct it and submit “{task}” again."),
+    "notify_task_due_soon_title": ("即将到期：{task}（{case}）", "Due soon: {task} ({case})"),
+    "notify_task_due_soon_body": ("案件 {case}（业务编号 {business_key}）的待办“{task}”将于 {due} 到期，请及时办理。",
+                                  "The task “{task}” of the case “{case}” (business key {business_key}) is due {due}."),
+    "notify_task_overdue_title": ("已逾期：{task}（{case}）", "Overdue: {task} ({case})"),
+    "notify_task_overdue_body": ("案件 {case}（业务编号 {business_key}）的待办“{task}”已于 {due} 超过办理期限。",
+                                 "The task “{task}” of the case “{case}” (business key {business_key}) passed its deadline on {due}."),
+    "notify_certificate_expiring_title": ("证书即将到期：{person} {number}", "Certificate expiring: {person} {number}"),
+    "notify_certificate_expiring_body": ("{person} 的证书 {number} 有效期至 {valid_until}，还有 {days} 天到期，请及时办理延续。",
+                                         "The certificate {number} of {person} is valid until {valid_until}: {days} days left. "
+                                         "Renew it in time."),
+    "notify_certificate_expires_today_title": ("证书今日到期：{person} {number}", "Certificate expires today: {person} {number}"),
+    "notify_certificate_expires_today_body": ("{person} 的证书 {number} 有效期至今日（{valid_until}），明日起不得再持此证作业。",
+                                              "The certificate {number} of {person} is valid until today ({valid_until}); "
+                                              "from tomorrow it no longer covers any work."),
+    "notify_assessment_expiring_title": ("安全评估即将到期：{crane}", "Safety assessment expiring: {crane}"),
+    "notify_assessment_expiring_body": ("设备 {crane} 的安全评估（报告 {report}）结论有效期至 {valid_until}，还有 {days} 天到期。",
+                                        "The safety assessment of crane {crane} (report {report}) holds until {valid_until}: "
+                                        "{days} days left."),
+    "notify_assessment_expires_today_title": ("安全评估今日到期：{crane}", "Safety assessment expires today: {crane}"),
+    "notify_assessment_expires_today_body": ("设备 {crane} 的安全评估（报告 {report}）结论有效期至今日（{valid_until}），请安排重新评估。",
+                                             "The safety assessment of crane {crane} (report {report}) holds until today "
+                                             "({valid_until}); arrange a new assessment."),
+    "notify_no_reason": ("未填写", "none given"),
+    "notify_no_deadline": ("未设定", "none set"),
+    "exchange_regulators_only": ("数据交换接口仅向住房城乡建设主管部门开放。",
+                                 "The data exchange is open to the regulators only."),
 }
 
 DOCUMENT_NAMES = {

@@ -55,12 +55,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["PASSWORD_HASH_FAST"]:
         accounts.configure_hasher(time_cost=1, memory_cost=8192)
 
-    from . import errors, filters, i18n, security
+    from . import errors, filters, i18n, observability, security
     from .api import bp as api_bp
+    from .health import bp as health_bp
     from .auth import bp as auth_bp
     from .cli import register_cli
     from .pages import bp as pages_bp
 
+    observability.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
@@ -68,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(health_bp)
     register_cli(app)
     logging.getLogger("spiff").setLevel(logging.WARNING)
     return app

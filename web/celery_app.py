@@ -4,6 +4,7 @@ from celery import Celery
 from engine import tasks
 from engine.services import outbox
 
+from . import observability
 from .extensions import db
 
 SWEEP_SECONDS = 1.0
@@ -25,6 +26,7 @@ def make_celery(flask_app) -> Celery:
         broker_transport_options={"visibility_timeout": 300},
     )
     celery.set_default()
+    observability.init_celery(celery, observability.log_format_of(flask_app.config))
     with flask_app.app_context():
         tasks.bind_engine(db.engine)
     # Messages emitted by this process go to the workers as soon as their transaction commits.

@@ -58,6 +58,10 @@ def load_config() -> dict:
         # "inprocess": a background thread runs the timer sweep (embedded default);
         # "celery": Celery beat + workers do it (production, needs REDIS_URL).
         "BACKGROUND": os.environ.get("BACKGROUND", "celery" if os.environ.get("REDIS_URL") else "inprocess"),
+        # "json": one JSON object per log line; "text": plain lines (empty: json when BACKGROUND=celery).
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", ""),
+        # Bearer token for GET /metrics from elsewhere than this host (empty: loopback only).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
@@ -70,4 +74,18 @@ def load_config() -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh_CN", "en"],
         "PASSWORD_HASH_FAST": os.environ.get("PASSWORD_HASH_FAST", "0") == "1",
+        # Data exchange (docs/data-exchange.md): change records are POSTed here, signed with the
+        # secret (HMAC-SHA256); empty URL: no push (the pull API still serves them).
+        "EXCHANGE_PUSH_URL": os.environ.get("EXCHANGE_PUSH_URL", ""),
+        "EXCHANGE_SECRET": os.environ.get("EXCHANGE_SECRET", ""),
+        "EXCHANGE_TIMEOUT_SECONDS": float(os.environ.get("EXCHANGE_TIMEOUT_SECONDS", "10")),
+        # Notification emails: without SMTP_HOST none are sent (notifications stay in-app).
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
+        "SMTP_FROM": os.environ.get("SMTP_FROM", "CraneFlow <noreply@craneflow.local>"),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "0").lower() in ("1", "true", "yes", "on"),
+        # Where emails link to: the address users reach these pages at.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
     }

@@ -73,8 +73,14 @@ def _session_user():
     return user
 
 
+# Health, readiness and metrics: answered without looking at sessions or tokens.
+_SESSIONLESS_ENDPOINTS = ("health.healthz", "health.readyz", "health.metrics_page")
+
+
 def _load_user():
     g.user, g.via_token = None, False
+    if request.endpoint in _SESSIONLESS_ENDPOINTS:
+        return
     if db.engine.dialect.name == "postgresql":
         # A single-row read needs no transaction: skip the BEGIN/ROLLBACK round trips.
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -12,6 +12,8 @@ from .inspections import ConductRecord, Hazard, Inspection
 from .operations import OPERATION_KINDS, OperationRecord
 from .drafts import TaskDraft
 from .jobs import DueJob, OutboxMessage, WorkerHeartbeat
+from .exchange import ExchangeRecord
+from .notifications import Notification
 
 __all__ = [
     "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseDocument", "EnterpriseRole", "EnterpriseStaff",
@@ -21,4 +23,6 @@ __all__ = [
     "CaseParty", "CaseRecord", "Project", "ConductRecord", "Hazard", "Inspection",
     "OPERATION_KINDS", "OperationRecord",
     "TaskDraft", "DueJob", "OutboxMessage", "WorkerHeartbeat",
+    "ExchangeRecord",
+    "Notification",
 ]

@@ -94,6 +94,8 @@ class User(Base):
     regulator_level: Mapped[str | None] = mapped_column(String(16))
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
+    # Where notifications are also sent by email (none: in-app only).
+    email: Mapped[str | None] = mapped_column(String(254))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped on password change or logout-everywhere: invalidates issued API tokens.

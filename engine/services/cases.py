@@ -11,7 +11,7 @@ from engine.errors import Conflict, CraneFlowError, InvalidInput, NotFound, NotP
 from forms import dump_form, load_form, t
 from workflows.catalog import get_entry, load_catalog
 
-from . import audit, due_jobs, four_eyes
+from . import audit, due_jobs, four_eyes, notifications
 from .access import can_act_on, can_see_case, case_filter, holds_role
 from .context import TransitionContext
 from .definitions import latest_definition, parsed_definition
@@ -81,7 +81,9 @@ def save_and_project(session, instance, wf, entry, new_case: bool = False) -> li
     store.save_workflow(instance, wf)
     session.flush()
     due_jobs.sync_case_timers(session, instance, waiting_timers(wf))
-    return project_tasks(session, instance, wf, entry, _due_for(entry), new_case=new_case)
+    created = project_tasks(session, instance, wf, entry, _due_for(entry), new_case=new_case)
+    notifications.tasks_opened(session, instance, created)
+    return created
 
 
 def _new_instance(session, entry, *, applicant_enterprise_id, region_code, started_by_id) -> ProcessInstance:

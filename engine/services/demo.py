@@ -51,6 +51,11 @@ DEMO_ACCOUNTS = (
 ACCOUNT_ADMINS = {"admin_hubei", "admin_wuhan", *DEMO_ENTERPRISES}
 
 
+def demo_email(username: str, kind: str) -> str:
+    """Example addresses (reserved domains: nothing is ever delivered to them)."""
+    return f"{username}@example.gov.cn" if kind in ("regulator", "admin") else f"{username}@example.com"
+
+
 def seed_demo_data(session: Session, *, password: str) -> int:
     """Idempotent: existing accounts and enterprises are left as they are."""
     enterprises = {}
@@ -79,7 +84,8 @@ def seed_demo_data(session: Session, *, password: str) -> int:
         session.add(User(username=username, display_name=display, kind=kind,
                          password_hash=hash_password(password),
                          enterprise_id=enterprises[ent_key].id if ent_key else None,
-                         regulator_level=level, region_code=region, account_admin=username in ACCOUNT_ADMINS))
+                         regulator_level=level, region_code=region, account_admin=username in ACCOUNT_ADMINS,
+                         email=demo_email(username, kind)))
         created += 1
     session.flush()
     return created

@@ -95,6 +95,19 @@ MATRIX = {
     "GET /api/v1/studio/processes/{key}/diff": _only({"admin"}, 200, 403),  # v1 → v2
     "GET /api/v1/studio/processes/{key}/migration": _only({"admin"}, 200, 403),
     "POST /api/v1/studio/processes/{key}/migration": _only({"admin"}, 200, 403),  # the Wuhan filing to v2
+    # Operations are for the system administrator only (the fixture's failed job and dead message).
+    "GET /api/v1/ops/overview": _only({"admin"}, 200, 403),
+    "GET /api/v1/ops/jobs": _only({"admin"}, 200, 403),
+    "POST /api/v1/ops/jobs/{id}/retry": _only({"admin"}, 200, 403),
+    "GET /api/v1/ops/incidents": _only({"admin"}, 200, 403),
+    "GET /api/v1/ops/messages": _only({"admin"}, 200, 403),
+    "POST /api/v1/ops/messages/{id}/resend": _only({"admin"}, 200, 403),
+    # Notifications: everyone reads their own; the fixture's is reg_wuhan's (the Wuhan review task).
+    "GET /api/v1/notifications": _only(USERS, 200, None),
+    "POST /api/v1/notifications/{id}/read": _only({"reg_wuhan"}, 200, 404),
+    "POST /api/v1/notifications/read-all": _only(USERS, 200, None),
+    # The data exchange is for the regulators (scoped to their jurisdiction), not for enterprises.
+    "GET /api/v1/exchange/changes": _only({"reg_wuhan", "reg_yichang", "reg_province"}, 200, 403),
 }
 PUBLIC = {"POST /api/v1/session", "POST /api/v1/enterprises"}
 
@@ -113,14 +126,32 @@ def wuhan_filing(api, world):
     assert account.status_code == 201, account.get_data(as_text=True)
     return {"case": case["id"], "task": open_task_id(case), "crane": case["subject"]["id"],
             "attachment": crane["documents"][0]["attachment_id"], "person": person.get_json()["id"],
-            "project": project_id, "account": account.get_json()["id"]}
+            "project": project_id, "account": account.get_json()["id"], **_ops_failures(world.engine, case["id"]),
+            "notification": api("reg_wuhan").get("/api/v1/notifications").get_json()["items"][0]["id"]}
+
+
+def _ops_failures(engine, case_id):
+    """A failed due job of the case and a dead outbox message, for the operations endpoints."""
+    from sqlalchemy.orm import Session
+
+    from engine.db import DueJob, OutboxMessage, utcnow
+
+    with Session(engine) as s:
+        job = DueJob(kind="timer", key=f"timer:{case_id}:matrix", instance_id=case_id, due_at=utcnow(),
+                     status="failed", attempts=1, last_error="RuntimeError: matrix")
+        message = OutboxMessage(topic="matrix", key="matrix:1", status="dead", attempts=1, last_error="refused")
+        s.add_all([job, message])
+        s.commit()
+        return {"job": job.id, "message": message.id}
 
 
 def _url(operation, ids):
     method, path = operation.split(" ")
     for marker, key in (("/cases/{id}", "case"), ("/tasks/{id}", "task"), ("/cranes/{id}", "crane"),
                         ("/attachments/{id}", "attachment"), ("/personnel/{id}", "person"),
-                        ("/projects/{id}", "project"), ("/accounts/{id}", "account")):
+                        ("/projects/{id}", "project"), ("/accounts/{id}", "account"),
+                        ("/ops/jobs/{id}", "job"), ("/ops/messages/{id}", "message"),
+                        ("/notifications/{id}", "notification")):
         path = path.replace(marker, marker.replace("{id}", str(ids[key])))
     return method, path.replace("{key}", "crane_registration").replace("{version}", "1")
 
@@ -189,7 +220,7 @@ def _call(app, api, operation, username, ids):
         return user.post(url, json={"status": "completed", "reason": "竣工验收"})
     if operation == "POST /api/v1/accounts":
         return user.post(url, json={"username": f"{username}_new_user", "display_name": "新职员"})
-    if operation.startswith("POST /api/v1/accounts/{id}/"):
+    if operation.startswith(("POST /api/v1/accounts/{id}/", "POST /api/v1/ops/", "POST /api/v1/notifications")):
         return user.post(url)
     if operation == "POST /api/v1/me/password":
         return user.post(url, json={"current_password": DEMO_PASSWORD, "new_password": "Changed-pass-2027"})

@@ -31,6 +31,7 @@ EXPECTED = {
     # reg_wuhan's account: managed by the Wuhan administrator only; others see no such account.
     "/accounts/{reg_wuhan}": ACCOUNT_ADMINS | {"owner_wuhan": 404, "owner_yichang": 404},
     "/admin/definitions": ADMIN_ONLY,
+    "/admin/operations": ADMIN_ONLY,
     "/admin/studio/{process}/v1": ADMIN_ONLY,
     "/admin/studio/{process}/diff?from=1&to=2": ADMIN_ONLY,
     "/admin/studio/{process}/migration?from=1&to=2": ADMIN_ONLY,
@@ -40,6 +41,8 @@ EXPECTED = {
     "/cranes": EVERYONE,
     "/cranes/{crane}": SEES_CASE,
     "/inbox": EVERYONE,
+    "/notifications": EVERYONE,
+    "/account/notifications": EVERYONE,
     "/projects": EVERYONE,
     "/tasks/{task}": SEES_CASE,
     # Reassigning is for the regulators who may act on the review (武汉's offices and the province).

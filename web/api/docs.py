@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document and a browsable page rendered from it (no CDN assets)."""
 from flask import jsonify, render_template
 
+from engine.db.jobs import JOB_STATES, MESSAGE_STATES
 from forms import FORMS, form_json_schema
 from forms.accounts import ACCOUNT_STATUSES, AccountCreateSchema, ChangePasswordSchema, ResetPasswordSchema
 from forms.api import (TASK_CLAIM_FILTERS, TASK_SORTS, CompleteTaskRequest, ReassignRequest, SessionRequest,
@@ -151,6 +152,61 @@ def _studio_paths() -> dict:
     }
 
 
+def _ops_paths() -> dict:
+    """Operations (system administrators only: everyone else gets 403)."""
+    paging = (_query("page", {"type": "integer", "minimum": 1}),
+              _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}))
+    return {
+        "/api/v1/ops/overview": {"get": _op(
+            "Backlogs (due jobs pending/queued/failed, outbox messages pending/running/dead), the lateness of the "
+            "timer jobs fired in the last hour (count, p50, p95, max in ms) and each background process's "
+            "heartbeat with its age", errors=(401, 403))},
+        "/api/v1/ops/jobs": {"get": _op(
+            "Due jobs in one state, newest due first: kind, case, due time, attempts, last error", params=(
+                _query("status", {"type": "string", "enum": list(JOB_STATES), "default": "failed"}), *paging),
+            errors=(401, 403, 422))},
+        "/api/v1/ops/jobs/{id}/retry": {"post": _op(
+            "Queue a failed job again, due now (audited; clears its case's incident); 409 unless it failed",
+            params=(_path_id("id"),), errors=(401, 403, 404, 409))},
+        "/api/v1/ops/incidents": {"get": _op(
+            "Cases whose background step failed, with the error", params=paging, errors=(401, 403, 422))},
+        "/api/v1/ops/messages": {"get": _op(
+            "Outbox messages in one state, newest first: topic, idempotency key, attempts, last error", params=(
+                _query("status", {"type": "string", "enum": list(MESSAGE_STATES), "default": "dead"}), *paging),
+            errors=(401, 403, 422))},
+        "/api/v1/ops/messages/{id}/resend": {"post": _op(
+            "Send a dead message again with a fresh count of attempts (audited); 409 unless it is dead",
+            params=(_path_id("id"),), errors=(401, 403, 404, 409))},
+    }
+
+
+def _notification_paths() -> dict:
+    """My notifications (every logged-in user, only their own: another user's id is 404)."""
+    return {
+        "/api/v1/notifications": {"get": _op(
+            "Your notifications, newest first, with title and body in the request language, the link to the "
+            "task, case or record concerned, and `unread` (the bell's count)", params=(
+                _query("unread", {"type": "boolean", "description": "only unread ones"}), *PAGING),
+            errors=(401, 422))},
+        "/api/v1/notifications/{id}/read": {"post": _op(
+            "Mark one of your notifications read (404 for anyone else's)", params=(_path_id("id"),),
+            errors=(401, 404))},
+        "/api/v1/notifications/read-all": {"post": _op("Mark all your notifications read", errors=(401,))},
+    }
+
+
+def _exchange_paths() -> dict:
+    """Data exchange pull API (regulators; docs/data-exchange.md describes the records)."""
+    return {"/api/v1/exchange/changes": {"get": _op(
+        "Change records after a cursor, oldest first (`changes`, `next_cursor`, `has_more`): province regulators "
+        "all of them, city and county regulators those of their jurisdiction; enterprises 403. Pass the "
+        "`next_cursor` of one page as `after` of the next; the records are those pushed to EXCHANGE_PUSH_URL",
+        params=(_query("after", {"type": "integer", "minimum": 0, "default": 0,
+                                 "description": "the cursor: records with a greater id"}),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100})),
+        errors=(401, 403, 422))}}
+
+
 def openapi_document() -> dict:
     forms = {f"form.{key}": form_json_schema(key) for key in FORMS}
     return {
@@ -295,6 +351,9 @@ def openapi_document() -> dict:
                 params=(_path_id("id"),), body={"$ref": "#/components/schemas/ProjectStatusRequest"},
                 errors=(401, 403, 404, 409, 422))},
             **_studio_paths(),
+            **_ops_paths(),
+            **_notification_paths(),
+            **_exchange_paths(),
         },
     }
 
