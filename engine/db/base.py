@@ -47,13 +47,15 @@ def json_dumps(value) -> str:
     return value.text if isinstance(value, EncodedJSON) else json.dumps(value)
 
 
-def insert_ignore(session, model, values: dict, *, unique: str = "key") -> int | None:
+def insert_ignore(executor, model, values: dict, *, unique: str = "key") -> int | None:
     """INSERT … ON CONFLICT (unique) DO NOTHING: the new row's primary key, or None when one with
-    the same unique value exists (an idempotent write: emitting the same work twice adds it once)."""
-    if session.get_bind().dialect.name == "postgresql":
+    the same unique value exists (an idempotent write: emitting the same work twice adds it once).
+    `executor` is a Session, or a Connection (inside a flush event)."""
+    dialect = executor.dialect if hasattr(executor, "dialect") else executor.get_bind().dialect
+    if dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique]).returning(
         *model.__table__.primary_key.columns)
-    return session.execute(stmt).scalar_one_or_none()
+    return executor.execute(stmt).scalar_one_or_none()

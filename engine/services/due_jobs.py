@@ -22,6 +22,7 @@ from engine.db import DueJob, ProcessInstance, utcnow
 from engine.db.base import insert_ignore
 from engine.db.uow import unit_of_work
 from engine.errors import Conflict, NotFound
+from forms import t
 
 log = logging.getLogger("craneflow.jobs")
 
@@ -180,11 +181,11 @@ def retry(session: Session, job_id: int, *, actor) -> DueJob:
     """Put a failed job back in the queue, due now, and clear its case's incident."""
     from . import audit
 
-    job = session.get(DueJob, job_id)
+    job = session.get(DueJob, job_id, with_for_update=session.get_bind().dialect.name != "sqlite")
     if job is None:
-        raise NotFound("job not found")
+        raise NotFound(t("ops_job_not_found"))
     if job.status != "failed":
-        raise Conflict("only a failed job can be retried")
+        raise Conflict(t("ops_job_not_failed"))
     job.status, job.due_at, job.last_error = "pending", utcnow(), None
     if job.instance_id is not None:
         instance = session.get(ProcessInstance, job.instance_id)

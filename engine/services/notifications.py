@@ -11,7 +11,6 @@ import smtplib
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import event, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine.bpmn.store import lock_task
@@ -25,6 +24,7 @@ from workflows.catalog import get_entry
 
 from . import audit, due_jobs, mailer, outbox
 from .access import can_act_on
+from .operations import latest_assessment
 from .settings import CHINA_TZ, get_settings
 
 log = logging.getLogger("craneflow.notifications")
@@ -165,9 +165,8 @@ def expiry_jobs(subject: str, row_id: int, valid_until: date, now: datetime) -> 
 
 
 def _schedule_on(connection, jobs: list[dict]) -> None:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     for job in jobs:
-        connection.execute(dialect.insert(DueJob.__table__).values(**job).on_conflict_do_nothing(index_elements=["key"]))
+        insert_ignore(connection, DueJob, job)
 
 
 # Scheduled as the rows are written, whichever service writes them (the registry, the operation
@@ -220,7 +219,8 @@ def _expiry_notice(session: Session, job: DueJob, instance: ProcessInstance | No
         params = {"person": person.name, "number": cert.number, "valid_until": payload["valid_until"], "days": days}
     else:
         record = session.get(OperationRecord, payload["id"])
-        if record is None or record.valid_until != valid_until or _superseded(session, record):
+        # The crane's latest assessment decides (domain.md §3): an earlier one's expiry no longer matters.
+        if record is None or record.valid_until != valid_until or latest_assessment(session, record.crane_id) != record:
             return
         crane = session.get(Crane, record.crane_id)
         enterprise_id, link = crane.owner_enterprise_id, f"/cranes/{crane.id}"
@@ -230,14 +230,6 @@ def _expiry_notice(session: Session, job: DueJob, instance: ProcessInstance | No
     for user in enterprise_users(session, enterprise_id):
         notify(session, user, kind, f"notify:{kind}:{payload['id']}:{payload['valid_until']}:{user.id}",
                params, link=link)
-
-
-def _superseded(session: Session, record: OperationRecord) -> bool:
-    """The latest assessment of the crane decides (domain.md §3): an earlier one's expiry no longer matters."""
-    latest = session.scalar(select(OperationRecord.id).where(
-        OperationRecord.crane_id == record.crane_id, OperationRecord.kind == "assessment")
-        .order_by(OperationRecord.performed_on.desc(), OperationRecord.id.desc()).limit(1))
-    return latest != record.id
 
 
 # --- reading ------------------------------------------------------------------------------------

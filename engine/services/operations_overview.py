@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.db import DueJob, HumanTask, OutboxMessage, ProcessInstance, WorkerHeartbeat, utcnow
 from engine.db.jobs import JOB_STATES, MESSAGE_STATES
-from engine.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from engine.errors import InvalidInput, NotPermitted
 from forms.messages import t
 
 from . import audit, due_jobs, outbox
@@ -152,22 +152,12 @@ def messages(session: Session, actor, *, status: str = "dead", page: int = 1,
 def retry_job(session: Session, actor, job_id: int) -> DueJob:
     """Queue a failed job again (audited; clears its case's incident)."""
     require_admin(actor)
-    job = session.get(DueJob, job_id, with_for_update=session.get_bind().dialect.name != "sqlite")
-    if job is None:
-        raise NotFound(t("ops_job_not_found"))
-    if job.status != "failed":
-        raise Conflict(t("ops_job_not_failed"))
     return due_jobs.retry(session, job_id, actor=actor)
 
 
 def resend_message(session: Session, actor, message_id: int) -> OutboxMessage:
     """Send a dead message again, with a fresh count of attempts (audited)."""
     require_admin(actor)
-    msg = session.get(OutboxMessage, message_id, with_for_update=session.get_bind().dialect.name != "sqlite")
-    if msg is None:
-        raise NotFound(t("ops_message_not_found"))
-    if msg.status != "dead":
-        raise Conflict(t("ops_message_not_dead"))
-    outbox.resend(session, message_id)
+    msg = outbox.resend(session, message_id)
     audit.record(session, action="outbox_resend", actor=actor, message=msg.id, topic=msg.topic, key=msg.key)
     return msg

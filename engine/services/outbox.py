@@ -24,6 +24,7 @@ from engine.db import OutboxMessage, utcnow
 from engine.db.base import insert_ignore
 from engine.db.uow import after_commit, unit_of_work
 from engine.errors import Conflict, NotFound
+from forms import t
 
 log = logging.getLogger("craneflow.outbox")
 
@@ -165,11 +166,11 @@ def dispatch(bind, message_id: int, *, now: datetime | None = None) -> str:
 
 def resend(session: Session, message_id: int) -> OutboxMessage:
     """An administrator sends a dead message again (after fixing what made it fail)."""
-    msg = session.get(OutboxMessage, message_id)
+    msg = session.get(OutboxMessage, message_id, with_for_update=session.get_bind().dialect.name != "sqlite")
     if msg is None:
-        raise NotFound("message not found")
+        raise NotFound(t("ops_message_not_found"))
     if msg.status != "dead":
-        raise Conflict("only a dead message can be sent again")
+        raise Conflict(t("ops_message_not_dead"))
     msg.status, msg.attempts, msg.available_at = "pending", 0, utcnow()
     return msg
 
