@@ -4,7 +4,7 @@
 
 PostgreSQL + Redis + the Celery worker (2 processes) and beat of deploy/Procfile, started here in
 process groups of their own and stopped at exit. N crane-filing review SLA timers are made due
-over a window; beat → craneflow.sweep → craneflow.fire_job → due_jobs.fire fires them. Prints
+over a window; beat → craneflow.sweep → craneflow.fire_jobs → due_jobs.fire fires them. Prints
 the sustained rate, lateness percentiles, double fires (must be 0) and PASS/MISS against
 p95 ≤ 2 s. See bench/README.md ("Timers at volume").
 """

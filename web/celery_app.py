@@ -7,7 +7,7 @@ from engine.services import outbox
 from . import observability
 from .extensions import db
 
-SWEEP_SECONDS = 1.0
+SWEEP_SECONDS = tasks.SWEEP_SECONDS
 
 
 def make_celery(flask_app) -> Celery:

@@ -11,7 +11,7 @@ savepoint: a handler that raises leaves no effect, and the job is marked failed 
 (an incident an administrator can retry after a fix).
 """
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -27,8 +27,9 @@ from forms import t
 log = logging.getLogger("craneflow.jobs")
 
 ACTIVE = ("pending", "queued")
-# A queued job that no worker has fired by then is queued again (its message was lost).
-REQUEUE_AFTER = timedelta(seconds=30)
+# A queued job that no worker has fired by then is queued again (its message was lost). Only
+# done when the job queue is empty, so this can be short: a backlog is never sent twice.
+REQUEUE_AFTER = timedelta(seconds=10)
 ERROR_LIMIT = 2000
 
 Handler = Callable[[Session, DueJob, ProcessInstance | None], None]
@@ -99,22 +100,54 @@ def sync_case_timers(session: Session, instance: ProcessInstance, timers: dict[s
             schedule(session, kind="timer", key=key, due_at=due, instance_id=instance.id)
 
 
-def claim_due(bind, *, now: datetime | None = None, limit: int = 500, requeue_stale: bool = True) -> list[int]:
-    """Mark up to `limit` due jobs queued and return their ids (oldest due first). With
-    `requeue_stale`, jobs queued long ago and never fired are claimed again: the caller says so
-    only when its queue is empty, so that a backlog still waiting in the queue is not sent twice."""
+def claim(bind, *, now: datetime | None = None, ahead: timedelta = timedelta(0), limit: int = 500,
+          requeue_stale: bool = True) -> list[tuple[int, datetime]]:
+    """Mark up to `limit` jobs due by `now + ahead` queued; their (id, due time), oldest due first.
+
+    `ahead` lets a sweep hand out jobs due before its next tick, to be fired at their due time
+    (a task with an ETA) rather than up to one tick late. With `requeue_stale`, jobs queued long
+    ago and never fired are claimed again: the caller says so only when its queue is empty, so
+    that a backlog still waiting in the queue is not sent twice."""
     now = now or utcnow()
-    due = and_(DueJob.status == "pending", DueJob.due_at <= now)
+    due = and_(DueJob.status == "pending", DueJob.due_at <= now + ahead)
     if requeue_stale:
         due = or_(due, and_(DueJob.status == "queued", DueJob.queued_at <= now - REQUEUE_AFTER))
     with unit_of_work(bind) as session:
-        stmt = select(DueJob.id).where(due).order_by(DueJob.due_at).limit(limit)
+        stmt = select(DueJob.id, DueJob.due_at).where(due).order_by(DueJob.due_at).limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        ids = list(session.scalars(stmt))
-        if ids:
-            session.execute(update(DueJob).where(DueJob.id.in_(ids)).values(status="queued", queued_at=now))
-    return ids
+        rows = [(row.id, row.due_at) for row in session.execute(stmt)]
+        if rows:
+            session.execute(update(DueJob).where(DueJob.id.in_([i for i, _ in rows]))
+                            .values(status="queued", queued_at=now))
+    return rows
+
+
+def claim_due(bind, *, now: datetime | None = None, limit: int = 500, requeue_stale: bool = True) -> list[int]:
+    """The ids of the jobs due now, claimed (see `claim`)."""
+    return [job_id for job_id, _ in claim(bind, now=now, limit=limit, requeue_stale=requeue_stale)]
+
+
+def batches(claimed: list[tuple[int, datetime]], *, now: datetime, size: int = 10,
+            spread: timedelta = timedelta(milliseconds=100)) -> list[tuple[list[int], datetime | None]]:
+    """Group claimed jobs (sorted by due time) into batches for one worker task each: at most
+    `size` jobs due within `spread` of each other; each batch with the moment it may start (its
+    last due time), or None when all are due already."""
+    out: list[tuple[list[int], datetime | None]] = []
+    ids: list[int] = []
+    first = last = None
+    for job_id, due in claimed:
+        due = due if due.tzinfo else due.replace(tzinfo=timezone.utc)
+        if ids and (len(ids) >= size or due - first > spread):
+            out.append((ids, last if last > now else None))
+            ids = []
+        if not ids:
+            first = due
+        ids.append(job_id)
+        last = due
+    if ids:
+        out.append((ids, last if last > now else None))
+    return out
 
 
 def _lock_case(session: Session, instance_id: int, nowait: bool) -> ProcessInstance | None:

@@ -52,21 +52,28 @@ def purge_finished(bind, *, now=None) -> int:
     return removed
 
 
-def sweep(bind, *, name: str | None = None, enqueue_job=None, enqueue_message=None, limit: int = 500,
-          queue_empty: bool = True) -> SweepResult:
-    """Claim what is due and hand it on; without queues, run it here. `queue_empty`: no job is
-    waiting in the queue, so a job queued long ago was lost and is queued again."""
+def sweep(bind, *, name: str | None = None, enqueue_jobs=None, enqueue_message=None, limit: int = 500,
+          queue_empty: bool = True, ahead: timedelta = timedelta(0)) -> SweepResult:
+    """Claim what is due and hand it on; without queues, run it here.
+
+    `enqueue_jobs(ids, eta)` queues one batch of job ids to be fired at `eta` (None: now); `ahead`
+    claims jobs due before the next tick so they start on time. `queue_empty`: no job is waiting
+    in the queue, so a job queued long ago was lost and is queued again."""
     global _last_purge
     heartbeat(bind, name)
     if time.monotonic() - _last_purge > PURGE_EVERY_SECONDS:
         _last_purge = time.monotonic()
         purge_finished(bind)
-    job_ids = due_jobs.claim_due(bind, limit=limit, requeue_stale=queue_empty)
-    for job_id in job_ids:
-        enqueue_job(job_id) if enqueue_job else due_jobs.fire(bind, job_id)
+    if enqueue_jobs:
+        claimed = due_jobs.claim(bind, ahead=ahead, limit=limit, requeue_stale=queue_empty)
+        for ids, eta in due_jobs.batches(claimed, now=utcnow()):
+            enqueue_jobs(ids, eta)
+        jobs = len(claimed)
+    else:
+        jobs = due_jobs.run_due(bind, limit=limit)
     if enqueue_message:
         message_ids = outbox.claim_ready(bind, limit=limit)
         for message_id in message_ids:
             enqueue_message(message_id)
-        return SweepResult(len(job_ids), len(message_ids))
-    return SweepResult(len(job_ids), sum(outbox.run_ready(bind, limit=limit).values()))
+        return SweepResult(jobs, len(message_ids))
+    return SweepResult(jobs, sum(outbox.run_ready(bind, limit=limit).values()))

@@ -140,10 +140,10 @@ def celery_queues(app, redis_url, monkeypatch):
 
 def test_celery_worker_killed_while_firing_timers_fires_each_exactly_once(
         postgres_only, redis_url, world, api, processes, celery_queues, monkeypatch):
-    from engine.tasks import dispatch_message_task, fire_job_task
+    from engine.tasks import dispatch_message_task, enqueue_jobs
 
     def sweep_once() -> int:
-        return sweep.sweep(world.engine, name="test-beat", enqueue_job=fire_job_task.delay,
+        return sweep.sweep(world.engine, name="test-beat", enqueue_jobs=enqueue_jobs,
                            enqueue_message=dispatch_message_task.delay).jobs
 
     first = processes.start("worker-1", worker_argv("crashtest1"))
@@ -164,7 +164,7 @@ def test_celery_worker_killed_while_firing_timers_fires_each_exactly_once(
     at_kill = job_states(world, cases)
     assert 0 < at_kill["done"] < 100 and at_kill["queued"] == 100 - at_kill["done"]
 
-    # A job whose worker died is queued again by a later sweep (after 30 s in production).
+    # A job whose worker died is queued again by a later sweep (after 10 s in production).
     monkeypatch.setattr(due_jobs, "REQUEUE_AFTER", timedelta(seconds=3))
     second = processes.start("worker-2", worker_argv("crashtest2"))
     processes.wait_for_log("worker-2", second, " ready.")

@@ -168,3 +168,31 @@ def test_stale_queued_jobs_are_requeued_only_when_the_queue_is_empty(world):
     later = utcnow() + due_jobs.REQUEUE_AFTER + timedelta(seconds=1)
     assert due_jobs.claim_due(world.engine, now=later, requeue_stale=False) == []  # still in the queue
     assert due_jobs.claim_due(world.engine, now=later, requeue_stale=True) == [job_id]
+
+
+def test_a_sweep_with_queues_hands_out_jobs_due_before_its_next_tick_in_timed_batches(world):
+    now = utcnow()
+    soon = [_schedule(world.engine, kind="test_probe", key=f"probe:soon:{i}", due_at=now + timedelta(milliseconds=800))
+            for i in range(3)]
+    overdue = _schedule(world.engine, kind="test_probe", key="probe:overdue", due_at=now - timedelta(seconds=1))
+    later = _schedule(world.engine, kind="test_probe", key="probe:later", due_at=now + timedelta(seconds=5))
+    handed = []
+    result = sweep.sweep(world.engine, name="test-sweeper", ahead=timedelta(seconds=1.5),
+                         enqueue_jobs=lambda ids, eta: handed.append((ids, eta)))
+    assert result.jobs == 4
+    assert handed[0] == ([overdue], None)  # due already: at once
+    (ids, eta), = handed[1:]
+    assert ids == soon and abs((eta - (now + timedelta(milliseconds=800))).total_seconds()) < 0.01
+    assert [j.status for j in _jobs(world.engine, key="probe:later")] == ["pending"] and later not in ids
+    assert CALLS == []  # handed over, not fired here
+
+
+def test_batches_split_by_size_and_by_spread_of_due_times():
+    t0 = utcnow()
+    claimed = [(i, t0 + timedelta(milliseconds=10 * i)) for i in range(25)]  # 10 ms apart
+    plan = due_jobs.batches(claimed, now=t0 - timedelta(seconds=1), size=10, spread=timedelta(milliseconds=100))
+    assert [ids for ids, _ in plan] == [list(range(10)), list(range(10, 20)), list(range(20, 25))]
+    assert [eta for _, eta in plan] == [claimed[9][1], claimed[19][1], claimed[24][1]]  # the last due time
+    spread = [(1, t0), (2, t0 + timedelta(milliseconds=50)), (3, t0 + timedelta(milliseconds=300))]
+    assert [ids for ids, _ in due_jobs.batches(spread, now=t0 + timedelta(seconds=1))] == [[1, 2], [3]]
+    assert all(eta is None for _, eta in due_jobs.batches(spread, now=t0 + timedelta(seconds=1)))

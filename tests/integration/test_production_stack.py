@@ -1,6 +1,6 @@
 """The production stack as `make prod` runs it: honcho starts deploy/Procfile (gunicorn, a Celery
 worker and beat) on PostgreSQL + Redis; a review timer due a few seconds ahead fires through
-beat → craneflow.sweep → craneflow.fire_job, once, and the stack stops cleanly."""
+beat → craneflow.sweep → craneflow.fire_jobs, once, and the stack stops cleanly."""
 import os
 import signal
 import socket
