@@ -43,7 +43,12 @@ class ProcessInstance(Base):
     projected_open_tasks = None
     applicant = relationship("Enterprise")
 
-    __table_args__ = (Index("ix_process_instance_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        Index("ix_process_instance_subject", "subject_type", "subject_id"),
+        # The incidents list: the few cases with an error, newest first, without scanning the rest.
+        Index("ix_process_instance_incident", "id", postgresql_where=error.is_not(None),
+              sqlite_where=error.is_not(None)),
+    )
 
 
 class HumanTask(Base):

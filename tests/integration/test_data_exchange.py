@@ -19,6 +19,7 @@ from engine.services.exchange_mapping import FIELDS, RECORD_TYPES
 from tests.helpers import approved_crane, filing_data, open_task_id, start_filing, uscc_of
 from tests.integration import test_inspection_api as inspection
 from tests.integration import test_installation_api as site
+from tests.integration.test_pages_security import _browser
 
 SECRET = "receiver-shared-secret"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "data-exchange.md"
@@ -277,17 +278,26 @@ def test_failures_and_an_outage_back_off_then_every_record_arrives_exactly_once(
                                                                           "dead": 0}
 
 
-def test_a_refused_record_is_dead_at_once_and_resent_by_an_administrator(world, api, receiver):
+def _delivery_on_operations_page(app) -> dict:
+    html = _browser(app, "admin").get("/admin/operations").get_data(as_text=True)
+    return dict(re.findall(r'data-testid="exchange-(\w+)">([^<]*)<', html))
+
+
+def test_a_refused_record_is_dead_at_once_and_resent_by_an_administrator(app, world, api, receiver):
     receiver.answer = 400
     start_filing(api("owner_wuhan"), serial="EX-400")
     assert outbox.run_ready(world.engine) == {"dead": 1}
     (dead,) = messages(world)
     assert dead.status == "dead" and dead.attempts == 1 and "HTTP 400" in dead.last_error
+    shown = _delivery_on_operations_page(app)
+    assert (shown["configured"], shown["pending"], shown["done"], shown["dead"]) == ("已配置", "0", "0", "1")
+    assert shown["last"] == str(records(world)[-1].id)
     receiver.answer = None
     with unit_of_work(world.engine) as s:
         outbox.resend(s, dead.id)
     assert outbox.run_ready(world.engine) == {"done": 1}
     assert list(receiver.accepted) == [dead.key] and receiver.requests == 2
+    assert (_delivery_on_operations_page(app)["done"], _delivery_on_operations_page(app)["dead"]) == ("1", "0")
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 503])

@@ -2,6 +2,7 @@
 backlogs, worker heartbeats and timer lateness; retry and resend."""
 from flask import g, redirect, render_template, request, url_for
 
+from engine.services import exchange
 from engine.services import operations_overview as ops
 
 from ..extensions import db
@@ -41,6 +42,7 @@ def operations():
                                             per_page=PER_PAGE)
     return render_template(
         "admin/operations.html", summary=summary, pager_links=_pager_links(pages),
+        exchange=exchange.delivery_summary(db.session),
         jobs=jobs, jobs_total=jobs_total, incidents=[row[0] for row in incidents], incidents_total=incidents_total,
         messages=[row[0] for row in messages], messages_total=messages_total,
         retried=request.args.get("retried"), resent=request.args.get("resent"))
