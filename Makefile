@@ -36,6 +36,10 @@ VENDOR_FILES := $(VENDOR)/bpmn-navigated-viewer.production.min.js $(VENDOR)/diag
 VENDOR_FILES += $(VENDOR)/bpmn-modeler.production.min.js $(VENDOR)/bpmn-font/css/bpmn.css \
 	$(addprefix $(VENDOR)/bpmn-font/font/bpmn.,woff2 woff ttf eot svg)
 
+# The statistics dashboard's charts.
+ECHARTS := web/static/vendor/echarts/echarts.min.js
+VENDOR_FILES += $(ECHARTS)
+
 node_modules/.craneflow-installed: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm is required for the front-end assets: apt-get install nodejs npm" >&2; exit 1; }
 	npm ci --no-audit --no-fund
@@ -52,6 +56,10 @@ $(VENDOR)/%.css: node_modules/.craneflow-installed
 $(VENDOR)/bpmn-font/%: node_modules/.craneflow-installed
 	@mkdir -p $(@D)
 	cp $(BPMN_DIST)/assets/bpmn-font/$* $@
+
+$(ECHARTS): node_modules/.craneflow-installed
+	@mkdir -p $(@D)
+	cp node_modules/echarts/dist/echarts.min.js $@
 
 assets: $(VENDOR_FILES)
 
