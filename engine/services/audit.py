@@ -1,4 +1,5 @@
-"""Append-only audit trail: who did what, when, and the state it moved from and to."""
+"""Append-only audit trail: who did what, when, and the state it moved from and to; each event is a
+link in a tamper-evident hash chain (audit_chain)."""
 from dataclasses import dataclass
 from typing import Callable
 
@@ -6,6 +7,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from engine.db import AuditEvent, utcnow
+
+from . import audit_chain
 
 # What each action means, for histories and the crane's archive (zh, en).
 ACTION_LABELS = {
@@ -39,6 +42,12 @@ ACTION_LABELS = {
     "incident": ("后台处理失败", "Background step failed"),
     "incident_retry": ("重试后台处理", "Background step retried"),
     "outbox_resend": ("重新发送消息", "Message sent again"),
+    "report_defined": ("定义报表", "Report defined"),
+    "report_published": ("发布报表", "Report published"),
+    "report_submitted": ("报送报表", "Report submitted"),
+    "report_returned": ("报表退回修改", "Report returned for correction"),
+    "report_accepted": ("报表审核通过", "Report accepted"),
+    "report_overdue": ("报表逾期未报送", "Report overdue"),
 }
 
 # One statement object, parameters per call: compiled once, reused for every event.
@@ -71,12 +80,14 @@ def subscribe(fn: Subscriber) -> Subscriber:
 def record(session: Session, *, action: str, actor=None, instance=None, task_name=None,
            from_state=None, to_state=None, **detail) -> None:
     # A plain INSERT: audit rows are never read back in the transaction that writes them.
-    session.execute(_INSERT, {
+    row = {
         "instance_id": instance.id if instance is not None else None,
         "actor_id": actor.id if actor is not None else None,
         "action": action, "task_name": task_name, "from_state": from_state, "to_state": to_state,
         "detail": detail, "at": utcnow(),
-    })
+    }
+    audit_chain.seal(session, row)
+    session.execute(_INSERT, row)
     if _SUBSCRIBERS:
         event = Event(action, actor, instance, task_name, from_state, to_state, detail)
         for fn in _SUBSCRIBERS:

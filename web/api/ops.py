@@ -2,6 +2,7 @@
 and dead messages; retry and resend. The admin role is checked in engine/services/operations_overview.py."""
 from flask import g, jsonify
 
+from engine.services import audit_chain
 from engine.services import operations_overview as ops
 from forms.api import ListQuery
 
@@ -84,3 +85,27 @@ def ops_resend_message(message_id: int):
     with write() as s:
         payload = _message_json(ops.resend_message(s, g.user, message_id))
     return jsonify(payload)
+
+
+def _verification_json(run) -> dict | None:
+    if run is None:
+        return None
+    return {"id": run.id, "started_at": _iso(run.started_at), "seconds": run.seconds, "scope": run.scope,
+            "chains": run.chains, "events": run.events, "ok": not run.broken, "broken": run.broken,
+            "run_by": run.run_by_id}
+
+
+@bp.get("/v1/ops/audit-verification")
+@login_required
+def ops_audit_verification():
+    ops.require_admin(g.user)
+    return jsonify({**audit_chain.totals(db.session),
+                    "last_verification": _verification_json(audit_chain.last_run(db.session))})
+
+
+@bp.post("/v1/ops/audit-verification")
+@login_required
+def ops_run_audit_verification():
+    ops.require_admin(g.user)
+    _, run = audit_chain.run(db.engine, actor=g.user)
+    return jsonify({**audit_chain.totals(db.session), "last_verification": _verification_json(run)})
