@@ -73,8 +73,11 @@ def _session_user():
     return user
 
 
-# Health, readiness and metrics: answered without looking at sessions or tokens.
-_SESSIONLESS_ENDPOINTS = ("health.healthz", "health.readyz", "health.metrics_page")
+# Health, readiness and metrics: answered without looking at sessions or tokens. The public
+# verification portal (web/pages/verification.py) likewise never loads the caller's account; its
+# upload form still carries the session's CSRF token.
+_SESSIONLESS_ENDPOINTS = ("health.healthz", "health.readyz", "health.metrics_page", "verify.home", "verify.upload",
+                          "verify.certificate", "verify.public_key")
 
 
 def _load_user():

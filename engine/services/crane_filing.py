@@ -16,6 +16,7 @@ from forms.crane import CraneFilingSchema
 
 from workflows.catalog import get_entry
 
+from . import certificates
 from .attachments import check_documents_owned
 from .operators import operator
 from .submissions import mark_overdue
@@ -114,6 +115,7 @@ def approve(call: OperatorCall) -> dict:
         year=ctx.now.astimezone(CHINA_TZ).year,
     )
     crane.record_number, crane.status, crane.filed_at = number, "filed", ctx.now
+    certificates.issue(ctx.session, crane, certificates.FILING, at=ctx.now, actor=ctx.actor)
     ctx.instance.outcome = "approved"
     return {"record_number": number}
 

@@ -7,7 +7,7 @@ from engine.bpmn.runtime import OperatorCall
 from engine.domain import lifecycle
 from forms.installation import DismantlingNoticeSchema
 
-from . import audit
+from . import audit, certificates
 from .installation import advance, lodge_works_on_site, parties_outcome
 from .operators import operator
 
@@ -24,6 +24,8 @@ def submit(call: OperatorCall) -> dict:
         advance(ctx, lifecycle.DISMANTLING_NOTICE, lifecycle.SUBMITTED, crane)
         crane.use_registration_no, crane.registered_at = None, None
         if cancelled:
+            certificates.revoke(ctx.session, crane.id, (certificates.USE_REGISTRATION,),
+                                reason="use_registration_cancelled", at=ctx.now)
             audit.record(ctx.session, action="use_registration_cancelled", instance=ctx.instance, actor=ctx.actor,
                          registration_number=cancelled)
     ctx.instance.title = f"拆卸告知：{crane.record_number}（{project.name}）"

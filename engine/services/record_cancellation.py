@@ -11,7 +11,7 @@ from engine.errors import Conflict, InvalidInput
 from forms import t
 from forms.cancellation import REASON_LABELS, CancellationRequestSchema
 
-from . import audit
+from . import audit, certificates
 from .attachments import check_documents_owned, link_to_case
 from .crane_facts import check_procedure_allowed
 from .operators import operator
@@ -53,6 +53,7 @@ def approve(call: OperatorCall) -> dict:
     request = submitted_data(ctx.session, ctx.instance.id)
     crane.status = lifecycle.next_state(lifecycle.RECORD_CANCELLATION, lifecycle.APPROVED, crane.status)
     crane.identity_key = None  # the same crane may be filed again (by the transferee)
+    certificates.revoke(ctx.session, crane.id, certificates.KINDS, reason="record_cancelled", at=ctx.now)
     if request["reason"] == "transfer":
         crane.transferee_uscc = request["transferee_uscc"]
     ctx.instance.outcome = "approved"

@@ -15,7 +15,7 @@ from engine.errors import Conflict, CraneFlowError, InvalidInput
 from forms import t
 from forms.installation import UseRegistrationSchema
 
-from . import audit
+from . import audit, certificates
 from .archive_gate import check_archive_complete
 from .attachments import check_documents_owned, link_to_case
 from .context import TransitionContext
@@ -124,6 +124,7 @@ def approve(call: OperatorCall) -> dict:
     number = issue_registration_number(ctx.session, crane, project, ctx.today.year)
     crane.status = lifecycle.next_state(lifecycle.USE_REGISTRATION, lifecycle.APPROVED, crane.status)
     crane.use_registration_no, crane.registered_at = number, ctx.now
+    certificates.issue(ctx.session, crane, certificates.USE_REGISTRATION, at=ctx.now, actor=ctx.actor)
     ctx.instance.outcome = "approved"
     audit.record(ctx.session, action="registered", instance=ctx.instance, actor=ctx.actor,
                  to_state=crane.status, registration_number=number)

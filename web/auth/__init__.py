@@ -75,7 +75,8 @@ def switch_language(code: str):
     back = target.path if target.netloc in ("", request.host) and target.path else url_for("pages.home")
     if target.query:
         back += "?" + target.query
-    return redirect(_safe_next(back) if g.get("user") else url_for("auth.login"))
+    public = target.path == "/verify" or target.path.startswith("/verify/")  # the verification portal
+    return redirect(_safe_next(back) if g.get("user") or public else url_for("auth.login"))
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from engine.db.cranes import CRANE_STATUSES
 from engine.domain.cranes import CRANE_TYPES
 from engine.errors import InvalidInput
 from engine.services import archive as archive_service
+from engine.services import certificates
 from engine.services import cranes as crane_service
 from engine.services import operations as operation_service
 from engine.services import portal
@@ -55,6 +56,7 @@ def _crane_page(crane, form=None, errors=None, status=200):
     kept = [i for i in form.get("attachments") or [] if isinstance(i, int)]
     kept_files = {a.id: a for a in db.session.query(Attachment).filter(Attachment.id.in_(kept))} if kept else {}
     return render_template("cranes/detail.html", crane=crane, timeline=timeline, readable=readable,
+                           certificate_kinds=[k for k in certificates.KINDS if certificates.has_fact(crane, k)],
                            cases=crane_service.crane_cases(db.session, user=g.user, crane=crane),
                            operations=operations, labels=operation_labels(),
                            operation_schema=schema_to_json(OperationRecordSchema()), form=form,
