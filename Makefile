@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha2
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 DEMO_PASSWORD ?= CraneFlow-demo-2026
+# Cranes of generated history for the statistics dashboard (generated once: a few seconds).
+DEMO_CRANES ?= 2000
 export DEMO_PASSWORD
 
 .PHONY: setup run prod test bench browser translations assets db clean
@@ -70,6 +72,7 @@ db: setup
 
 run: db
 	$(BIN)/flask --app web craneflow seed-demo
+	$(BIN)/flask --app web craneflow generate-demo-data --cranes $(DEMO_CRANES) --seed 1 --if-empty
 	@echo ""
 	@echo "  CraneFlow is running at http://$(HOST):$(PORT)/"
 	@echo "  demo accounts (password $(DEMO_PASSWORD)):"

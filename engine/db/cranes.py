@@ -1,7 +1,7 @@
 """Crane equipment records (domain.md §3) and the record-number sequences."""
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, Numeric, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -16,6 +16,11 @@ CRANE_STATUSES = ("draft", "pending_review", "returned", "filed", "rejected", "i
 
 class Crane(Base):
     __tablename__ = "crane"
+    __table_args__ = (
+        # Regulator statistics: filed cranes by region × type × state, and their ages.
+        Index("ix_crane_statistics", "filing_region_code", "crane_type", "status",
+              postgresql_include=["id", "filed_at", "manufacture_date", "rated_moment_knm", "hoist_drive"]),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_number: Mapped[str | None] = mapped_column(String(32), unique=True)

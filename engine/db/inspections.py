@@ -3,7 +3,7 @@ candidates that overdue rectifications leave against an enterprise."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONType, utcnow
@@ -14,6 +14,13 @@ class Inspection(Base):
     """One spot check (监督抽查) and the notice it issued; one per inspection case."""
 
     __tablename__ = "inspection"
+    # Regulator statistics: checks and closings per month, open notices past their deadline.
+    __table_args__ = (
+        Index("ix_inspection_check_date", "check_date"),
+        Index("ix_inspection_closed_at", "closed_at"),
+        Index("ix_inspection_open_deadline", "deadline_on", postgresql_where=text("status = 'open'"),
+              sqlite_where=text("status = 'open'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), unique=True)

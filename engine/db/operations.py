@@ -2,7 +2,7 @@
 maintenance, repairs, faults and safety assessments of an ageing crane. Append-only: the safety technical archive holds them as written."""
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONType, utcnow
@@ -13,6 +13,9 @@ OPERATION_KINDS = ("self_check", "maintenance", "repair", "fault", "assessment")
 
 class OperationRecord(Base):
     __tablename__ = "operation_record"
+    # Regulator statistics: the safety assessments the ages section joins.
+    __table_args__ = (Index("ix_operation_record_kind_crane", "kind", "crane_id",
+                            postgresql_include=["result", "valid_until"]),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     crane_id: Mapped[int] = mapped_column(ForeignKey("crane.id"), index=True)
