@@ -14,6 +14,7 @@ from .inspection import (CountersignSchema, OversightSchema, RectificationReplyS
                          SpotCheckSchema)
 from .jsonschema import schema_to_json
 from .messages import current_locale, pick, t
+from .report_submission import ReportFillSchema, ReportReviewSchema
 from .review import ReviewDecisionSchema
 
 FORMS: dict[str, type[Schema]] = {
@@ -37,6 +38,8 @@ FORMS: dict[str, type[Schema]] = {
     "reply_countersign": CountersignSchema,
     "reinspection": ReinspectionSchema,
     "oversight": OversightSchema,
+    "report_fill": ReportFillSchema,
+    "report_review": ReportReviewSchema,
 }
 
 

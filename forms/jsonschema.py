@@ -30,6 +30,8 @@ def field_schema(field) -> dict:
         if labels and "enum" in out["items"]:
             zh = current_locale.get().startswith("zh")
             out["items"]["x-labels"] = {k: (pair[0] if zh else pair[1]) for k, pair in labels.items()}
+    elif isinstance(field, fields.Dict):  # keys chosen by data elsewhere (e.g. a report's fields)
+        out = {"type": "object", "properties": {}, "additionalProperties": True}
     elif isinstance(field, fields.Boolean):
         out = {"type": "boolean"}
     elif isinstance(field, fields.Integer):

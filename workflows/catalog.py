@@ -26,6 +26,8 @@ class LaneRule:
     scope: str
     levels: tuple[str, ...] = LEVELS
     party: str | None = None  # for scope case_party: which named party of the case
+    # For scope case_region: only the office of the case's region itself, not those above it.
+    same_level: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,10 @@ def _lane(name: str, raw: dict) -> LaneRule:
     party = raw.get("party")
     if (scope == "case_party") != (party is not None) or (party is not None and party not in PARTIES):
         raise CatalogError(f"lane {name!r}: scope case_party needs a party from {PARTIES}, other scopes none")
-    return LaneRule(role=raw["role"], scope=scope, levels=levels, party=party)
+    same_level = bool(raw.get("same_level", False))
+    if same_level and scope != "case_region":
+        raise CatalogError(f"lane {name!r}: same_level applies to scope case_region only")
+    return LaneRule(role=raw["role"], scope=scope, levels=levels, party=party, same_level=same_level)
 
 
 def parse_catalog(raw: dict) -> dict[str, ProcessEntry]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.db import CaseParty, HumanTask, ProcessInstance, utcnow
-from engine.domain.regions import prefecture_of, province_of, superior_of
+from engine.domain.regions import get_region, prefecture_of, province_of, superior_of
 
 from .runtime import ready_human_tasks
 
@@ -37,6 +37,9 @@ def scope_columns(rule, instance: ProcessInstance, parties: dict[str, int] | Non
         superior = superior_of(code) if code else None
         code = superior.code if superior else None
         levels = tuple(level for level in rule.levels if superior and level == superior.level)
+    elif rule.same_level:  # the office of the case's region itself, not the levels above it
+        region = get_region(code) if code else None
+        levels = tuple(level for level in rule.levels if region and level == region.level)
     city = prefecture_of(code) if code else None
     province = province_of(code) if code else None
     return {

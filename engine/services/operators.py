@@ -25,4 +25,4 @@ def all_operators() -> dict[str, Operator]:
 def _load_procedures() -> None:
     # Procedure modules register their operators on import.
     from . import (crane_filing, dismantling, enterprise_filing, inspection, installation,  # noqa: F401
-                   jacking, record_cancellation, use_registration)
+                   jacking, record_cancellation, report_submission, use_registration)

@@ -7,6 +7,7 @@ from engine.db import Crane, FilingSubmission, Hazard, HumanTask, Inspection, Pr
 
 from .cranes import filing_form_data
 from .enterprise_filing import enterprise_form_data
+from .report_submission import fill_form_data
 
 
 OPEN_HAZARD_ROWS = {"rectification_reply": "items", "reinspection": "results"}
@@ -18,6 +19,8 @@ def task_form_data(session: Session, task: HumanTask) -> dict:
     submission = session.get(FilingSubmission, instance.id)
     if submission is not None and submission.form_key == task.form_key:
         return dict(submission.data)  # what the applicant last submitted in this case
+    if task.form_key == "report_fill":  # the region's own figures, or the values last submitted
+        return fill_form_data(session, instance)
     if task.form_key == "enterprise_filing":
         return enterprise_form_data(session, instance)
     if task.form_key == "crane_filing" and instance.subject_type == "crane" and instance.subject_id:

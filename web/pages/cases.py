@@ -8,6 +8,7 @@ from engine.errors import Conflict, CraneFlowError, InvalidInput
 from engine.services import attachments, cases, cranes, drafts, portal, prefill
 from engine.services.access import can_act_on
 from engine.services.drafts import attachment_ids
+from engine.services.report_submission import TASK_FORMS as REPORT_TASK_FORMS
 from engine.services.settings import get_settings
 from forms import form_json_schema
 from forms.inspection import inspection_labels
@@ -147,6 +148,8 @@ def _attachment_names(form_key: str, data) -> dict:
 @login_required
 def task(task_id: int):
     task = cases.get_task(db.session, actor=g.user, task_id=task_id)
+    if task.form_key in REPORT_TASK_FORMS:  # a report's fields come from its definition: its own page
+        return redirect(url_for("pages.report_task", task_id=task.id))
     if request.method == "GET":
         draft = _open_draft(task)
         data = draft.data if draft else prefill.task_form_data(db.session, task)
