@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from engine.domain.workdays import WorkdayCalendar, default_calendar, load_calendar
-from engine.services import accounts, settings
+from engine.services import accounts, audit_chain, certificates, settings
 from engine.services import reactions  # noqa: F401  (what follows transitions: notifications, data exchange)
 
 from .config import load_config
@@ -52,6 +52,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         archive_gate=app.config["ARCHIVE_GATE"],
         calendar=_calendar(app),
     ))
+    audit_chain.configure(audit_chain.key_from_config(app.config))
+    certificates.configure(key_file=app.config["CERT_SIGNING_KEY_FILE"], base_url=app.config["PUBLIC_BASE_URL"])
     if app.config["PASSWORD_HASH_FAST"]:
         accounts.configure_hasher(time_cost=1, memory_cost=8192)
 
@@ -61,6 +63,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .cli import register_cli
     from .pages import bp as pages_bp
+    from .pages.verification import bp as verify_bp
 
     observability.init_app(app)
     security.init_app(app)
@@ -70,6 +73,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(verify_bp)
     app.register_blueprint(health_bp)
     register_cli(app)
     logging.getLogger("spiff").setLevel(logging.WARNING)

@@ -40,6 +40,29 @@ def register_cli(app: Flask) -> None:
         click.echo(f"demo accounts created: {created}")
         click.echo("accounts: " + ", ".join(name for name, *_ in DEMO_ACCOUNTS) + f"  password: {password}")
 
+    @group.command("generate-demo-data")
+    @click.option("--cranes", type=click.IntRange(1, 1_000_000), required=True, help="how many cranes")
+    @click.option("--seed", type=int, default=1, show_default=True, help="same seed, same data")
+    @click.option("--if-empty", is_flag=True, help="do nothing when demo data of this seed exists")
+    def generate_demo_data(cranes, seed, if_empty):
+        """Cranes across every Hubei city and county with ~24 months of cases, reviews, spot checks and
+        hazards, for the statistics dashboard (never run this in production)."""
+        import time
+
+        from engine.services.demo_data import AlreadyGenerated, generate_demo_data as generate
+
+        started = time.perf_counter()
+        try:
+            with write() as s:
+                summary = generate(s, cranes=cranes, seed=seed)
+        except AlreadyGenerated as exc:
+            if if_empty:
+                click.echo(f"demo data: {exc}")
+                return
+            raise click.ClickException(str(exc)) from None
+        figures = ", ".join(f"{k} {v}" for k, v in summary.as_dict().items())
+        click.echo(f"demo data generated in {time.perf_counter() - started:.1f} s: {figures}")
+
     @group.command("validate")
     @click.argument("process_key")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -50,3 +73,26 @@ def register_cli(app: Flask) -> None:
         for p in problems:
             click.echo(f"{p['file']}:{p['line'] or '?'} [{p['element'] or '-'}] {p['message']}")
         raise SystemExit(1 if problems else 0)
+
+    @group.command("issue-certificates")
+    def issue_certificates():
+        """Issue the filing and use registration certificates of cranes that have none yet."""
+        from engine.db import utcnow
+        from engine.services import certificates
+
+        with write() as s:
+            issued = certificates.issue_missing(s, at=utcnow())
+        click.echo(f"certificates issued: {issued}")
+
+    @group.command("audit-verify")
+    @click.option("--chain", default=None, help="Verify one chain only, e.g. case:42 or system.")
+    def audit_verify(chain):
+        """Verify the tamper-evident audit chains; exit status 1 when a chain is broken."""
+        from engine.services import audit_chain
+
+        from .extensions import db
+
+        report, _ = audit_chain.run(db.engine, chain=chain)
+        for line in audit_chain.report_lines(report):
+            click.echo(line)
+        raise SystemExit(0 if report.ok else 1)

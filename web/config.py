@@ -38,6 +38,9 @@ def _database_url() -> str:
 def load_config() -> dict:
     return {
         "SECRET_KEY": _secret_key(),
+        # HMAC key of the tamper-evident audit chain (empty: derived from SECRET_KEY). Kept outside
+        # the database; every chain was sealed with it, so it must not change.
+        "AUDIT_CHAIN_KEY": os.environ.get("AUDIT_CHAIN_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
         # Recycling instead of a ping before every checkout: one round trip less per transaction.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "json_serializer": json_dumps},
@@ -88,4 +91,8 @@ def load_config() -> dict:
         "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "0").lower() in ("1", "true", "yes", "on"),
         # Where emails link to: the address users reach these pages at.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Ed25519 private key (PEM) signing crane certificates; generated into var/ when unset.
+        "CERT_SIGNING_KEY_FILE": os.environ.get("CERT_SIGNING_KEY_FILE", str(VAR / "cert_signing_key.pem")),
+        # Requests per minute and client IP on the public verification portal (0: unlimited).
+        "VERIFY_RATE_LIMIT": int(os.environ.get("VERIFY_RATE_LIMIT", "30")),
     }

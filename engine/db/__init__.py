@@ -14,6 +14,9 @@ from .drafts import TaskDraft
 from .jobs import DueJob, OutboxMessage, WorkerHeartbeat
 from .exchange import ExchangeRecord
 from .notifications import Notification
+from .audit import AuditChain, AuditVerification
+from .reports import ReportDefinition, ReportSubmission
+from .certificates import IssuedCertificate
 
 __all__ = [
     "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseDocument", "EnterpriseRole", "EnterpriseStaff",
@@ -25,4 +28,7 @@ __all__ = [
     "TaskDraft", "DueJob", "OutboxMessage", "WorkerHeartbeat",
     "ExchangeRecord",
     "Notification",
+    "AuditChain", "AuditVerification",
+    "ReportDefinition", "ReportSubmission",
+    "IssuedCertificate",
 ]

@@ -1,7 +1,7 @@
 """Running cases: serialized workflow state, projected human tasks and the audit trail."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, JSONType, utcnow
@@ -48,6 +48,13 @@ class ProcessInstance(Base):
         # The incidents list: the few cases with an error, newest first, without scanning the rest.
         Index("ix_process_instance_incident", "id", postgresql_where=error.is_not(None),
               sqlite_where=error.is_not(None)),
+        # Regulator statistics: applications lodged per month and procedure.
+        Index("ix_process_instance_statistics", "process_key", "started_at", postgresql_include=["region_code"]),
+        # Usage report: cases completed in a period, and the few flagged overdue.
+        Index("ix_process_instance_completed", "completed_at", postgresql_where=text("status = 'completed'"),
+              sqlite_where=text("status = 'completed'")),
+        Index("ix_process_instance_overdue", "overdue_since", postgresql_where=overdue_since.is_not(None),
+              sqlite_where=overdue_since.is_not(None)),
     )
 
 
@@ -64,6 +71,15 @@ class HumanTask(Base):
         Index("ix_human_task_inbox_enterprise", "status", "enterprise_id", "due_at"),
         # "Claimed by me" reads one user's open tasks by due date.
         Index("ix_human_task_claimed", "claimed_by_id", "status", "due_at"),
+        # Regulator statistics: completed reviews of the province (by completion time) and of a city.
+        Index("ix_human_task_reviews_done", "completed_at",
+              postgresql_include=["city_code", "province_code", "region_code", "created_at", "due_at"],
+              postgresql_where=text("status = 'completed' AND role = 'regulator'"),
+              sqlite_where=text("status = 'completed' AND role = 'regulator'")),
+        Index("ix_human_task_reviews_done_city", "city_code", "completed_at",
+              postgresql_include=["region_code", "created_at", "due_at"],
+              postgresql_where=text("status = 'completed' AND role = 'regulator'"),
+              sqlite_where=text("status = 'completed' AND role = 'regulator'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,8 +124,20 @@ class AuditEvent(Base):
     to_state: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict] = mapped_column(JSONType, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Tamper evidence (engine/services/audit_chain.py): the row's place in its chain and its HMAC,
+    # computed over its content and the previous row's hash.
+    chain: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
     actor = relationship("User")
+
+    __table_args__ = (Index("ix_audit_event_chain_seq", "chain", "seq", unique=True),
+                      # Regulator statistics: events of one kind per month (re-inspections).
+                      Index("ix_audit_event_action_at", "action", "at"),
+                      # Usage report: whether each regulator acted in a period (one probe per account).
+                      Index("ix_audit_event_actor_at", "actor_id", "at"))
 
 
 class FilingSubmission(Base):

@@ -55,6 +55,9 @@ MATRIX = {
     "GET /api/v1/cranes/{id}": _only(SEES_WUHAN_CASE, 200, 404),
     "GET /api/v1/cranes/{id}/archive": _only(SEES_WUHAN_CASE, 200, 404),
     "GET /api/v1/cranes/{id}/archive.zip": _only(SEES_WUHAN_CASE, 200, 404),
+    # The fixture crane is not filed yet, so it has no certificate for anyone (404); who may download
+    # a filed crane's certificate is tested in tests/integration/test_certificates.py.
+    "GET /api/v1/cranes/{id}/certificates/{kind}": _only(USERS, 404, 404),
     "GET /api/v1/cranes/{id}/operations": _only(SEES_WUHAN_CASE, 200, 404),
     # Only the owner keeps records of its crane, and not before the filing is approved (422).
     "POST /api/v1/cranes/{id}/operations": {user: 422 if user == "owner_wuhan" else 403 if user in SEES_WUHAN_CASE
@@ -102,12 +105,24 @@ MATRIX = {
     "GET /api/v1/ops/incidents": _only({"admin"}, 200, 403),
     "GET /api/v1/ops/messages": _only({"admin"}, 200, 403),
     "POST /api/v1/ops/messages/{id}/resend": _only({"admin"}, 200, 403),
+    "GET /api/v1/ops/audit-verification": _only({"admin"}, 200, 403),
+    "POST /api/v1/ops/audit-verification": _only({"admin"}, 200, 403),
     # Notifications: everyone reads their own; the fixture's is reg_wuhan's (the Wuhan review task).
     "GET /api/v1/notifications": _only(USERS, 200, None),
     "POST /api/v1/notifications/{id}/read": _only({"reg_wuhan"}, 200, 404),
     "POST /api/v1/notifications/read-all": _only(USERS, 200, None),
     # The data exchange is for the regulators (scoped to their jurisdiction), not for enterprises.
     "GET /api/v1/exchange/changes": _only({"reg_wuhan", "reg_yichang", "reg_province"}, 200, 403),
+    # Statistics are for the regulators (each within its jurisdiction), not for enterprises or the admin.
+    "GET /api/v1/statistics/{section}": _only({"reg_wuhan", "reg_yichang", "reg_province"}, 200, 403),
+    # Periodic reports: the province defines and publishes (a draft it just saved); every regulator
+    # follows those of its jurisdiction; enterprises and the system administrator are refused.
+    "GET /api/v1/report-definitions": _only({"reg_wuhan", "reg_yichang", "reg_province"}, 200, 403),
+    "POST /api/v1/report-definitions": _only({"reg_province"}, 201, 403),
+    "POST /api/v1/report-definitions/{id}/publish": _only({"reg_province"}, 200, 403),
+    "GET /api/v1/report-submissions": _only({"reg_wuhan", "reg_yichang", "reg_province"}, 200, 403),
+    # The usage report is for regulators (each of its own region by default), not for enterprises.
+    "GET /api/v1/reports/usage": _only({"reg_wuhan", "reg_yichang", "reg_province"}, 200, 403),
 }
 PUBLIC = {"POST /api/v1/session", "POST /api/v1/enterprises"}
 
@@ -127,7 +142,8 @@ def wuhan_filing(api, world):
     return {"case": case["id"], "task": open_task_id(case), "crane": case["subject"]["id"],
             "attachment": crane["documents"][0]["attachment_id"], "person": person.get_json()["id"],
             "project": project_id, "account": account.get_json()["id"], **_ops_failures(world.engine, case["id"]),
-            "notification": api("reg_wuhan").get("/api/v1/notifications").get_json()["items"][0]["id"]}
+            "notification": api("reg_wuhan").get("/api/v1/notifications").get_json()["items"][0]["id"],
+            "report_definition": 0}  # the publish call saves the draft it publishes
 
 
 def _ops_failures(engine, case_id):
@@ -151,9 +167,10 @@ def _url(operation, ids):
                         ("/attachments/{id}", "attachment"), ("/personnel/{id}", "person"),
                         ("/projects/{id}", "project"), ("/accounts/{id}", "account"),
                         ("/ops/jobs/{id}", "job"), ("/ops/messages/{id}", "message"),
-                        ("/notifications/{id}", "notification")):
+                        ("/notifications/{id}", "notification"), ("/report-definitions/{id}", "report_definition")):
         path = path.replace(marker, marker.replace("{id}", str(ids[key])))
-    return method, path.replace("{key}", "crane_registration").replace("{version}", "1")
+    return method, path.replace("{key}", "crane_registration").replace("{version}", "1").replace("{kind}", "filing") \
+        .replace("{section}", "cranes")
 
 
 def _studio_call(user, operation, url, ids):
@@ -182,6 +199,16 @@ def _draft_call(user, operation, url):
     if operation.startswith("PUT"):
         return send("PUT", json={"data": {"model": "QTZ80"}})
     return send(operation.split(" ")[0])
+
+
+def _report_definition_call(api, user, operation, url):
+    """Save a report definition, or publish a draft the province saved just before."""
+    body = {"title": "月报", "period_type": "month", "year": 2026, "number": 10, "deadline_on": "2026-11-10",
+            "fields": [{"key": "remarks", "label_zh": "情况说明", "type": "text"}]}
+    if operation.endswith("/publish"):
+        draft = api("reg_province").post("/api/v1/report-definitions", json=body).get_json()
+        return user.post(f"/api/v1/report-definitions/{draft['id']}/publish")
+    return user.post(url, json=body)
 
 
 def _call(app, api, operation, username, ids):
@@ -224,6 +251,8 @@ def _call(app, api, operation, username, ids):
         return user.post(url)
     if operation == "POST /api/v1/me/password":
         return user.post(url, json={"current_password": DEMO_PASSWORD, "new_password": "Changed-pass-2027"})
+    if operation.startswith("POST /api/v1/report-definitions"):
+        return _report_definition_call(api, user, operation, url)
     if operation == "POST /api/v1/attachments":
         return user.post(url, data={"file": (io.BytesIO(PDF), "m.pdf")}, content_type="multipart/form-data")
     return user.get(url, buffered=True)  # buffered: a streamed file download is read and closed

@@ -23,6 +23,8 @@ ADMIN_ONLY = {u: 403 for u in USERS} | {"admin": 200}
 # Account administration: regional administrators and each enterprise's administrator.
 ACCOUNT_ADMINS = {u: 403 for u in USERS} | {"admin_wuhan": 200, "owner_wuhan": 200, "owner_yichang": 200}
 EVERYONE = {u: 200 for u in USERS}
+REGULATORS = {u: 403 for u in USERS} | {"reg_wuhan": 200, "reg_yichang": 200, "reg_province": 200, "admin_wuhan": 200}
+REGULATORS = {u: 403 for u in USERS} | {"reg_wuhan": 200, "reg_yichang": 200, "reg_province": 200, "admin_wuhan": 200}
 
 EXPECTED = {
     "/account/password": EVERYONE,
@@ -32,6 +34,7 @@ EXPECTED = {
     "/accounts/{reg_wuhan}": ACCOUNT_ADMINS | {"owner_wuhan": 404, "owner_yichang": 404},
     "/admin/definitions": ADMIN_ONLY,
     "/admin/operations": ADMIN_ONLY,
+    "/admin/audit": ADMIN_ONLY,
     "/admin/studio/{process}/v1": ADMIN_ONLY,
     "/admin/studio/{process}/diff?from=1&to=2": ADMIN_ONLY,
     "/admin/studio/{process}/migration?from=1&to=2": ADMIN_ONLY,
@@ -44,10 +47,29 @@ EXPECTED = {
     "/notifications": EVERYONE,
     "/account/notifications": EVERYONE,
     "/projects": EVERYONE,
+    # The usage report: regulator accounts only (each of its own region by default).
+    "/reports/usage": {u: 403 for u in USERS} | {"reg_wuhan": 200, "reg_yichang": 200, "reg_province": 200,
+                                                 "admin_wuhan": 200},
+    "/reports/usage.pdf": {u: 403 for u in USERS} | {"reg_wuhan": 200, "reg_yichang": 200, "reg_province": 200,
+                                                     "admin_wuhan": 200},
     "/tasks/{task}": SEES_CASE,
+    # Periodic reports are the regulators'; the report task page shows report tasks only (the
+    # filing's review is not one: 404 to every regulator).
+    "/reports/definitions": REGULATORS,
+    "/reports/submissions": REGULATORS,
+    "/reports/tasks/{task}": {u: (404 if code == 200 else code) for u, code in REGULATORS.items()},
+    # The public verification portal: the same answer for everyone, logged in or not.
+    "/verify": EVERYONE,
+    "/verify/public-key.pem": EVERYONE,
+    "/verify/c/{unknown_certificate}": {u: 404 for u in USERS},
     # Reassigning is for the regulators who may act on the review (武汉's offices and the province).
     "/tasks/{task}/reassign": {u: 403 for u in USERS} | {"owner_yichang": 404, "reg_yichang": 404,
                                                           "reg_wuhan": 200, "admin_wuhan": 200, "reg_province": 200},
+    # Statistics: the regulators (each its own jurisdiction); 宜昌 cannot drill into 武汉.
+    "/statistics": REGULATORS,
+    "/statistics?region=420100": REGULATORS | {"reg_yichang": 403},
+    "/statistics/{section}.csv": REGULATORS,
+    "/statistics/{section}.xlsx?region=420106": REGULATORS | {"reg_yichang": 403},
 }
 
 
@@ -63,7 +85,8 @@ def ids(world, api):
         attachment = s.scalar(select(Attachment.id).where(
             Attachment.enterprise_id == world.user("owner_wuhan").enterprise_id).limit(1))
     return {"case": case["id"], "task": open_task_id(case), "crane": case["subject"]["id"], "attachment": attachment,
-            "reg_wuhan": world.user("reg_wuhan").id, "process": "crane_registration"}
+            "reg_wuhan": world.user("reg_wuhan").id, "process": "crane_registration",
+            "unknown_certificate": "BA-A-2026999999", "section": "cranes"}
 
 
 def test_the_matrix_covers_every_page_that_takes_a_get(app):

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from . import accounts, docs, drafts, exchange, notifications, ops, routes, studio  # noqa: E402,F401
+from . import accounts, certificates, docs, drafts, exchange, notifications, ops, report_submission, routes, statistics, studio, usage_report  # noqa: E402,F401

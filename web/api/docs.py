@@ -177,6 +177,34 @@ def _ops_paths() -> dict:
         "/api/v1/ops/messages/{id}/resend": {"post": _op(
             "Send a dead message again with a fresh count of attempts (audited); 409 unless it is dead",
             params=(_path_id("id"),), errors=(401, 403, 404, 409))},
+        "/api/v1/ops/audit-verification": {
+            "get": _op("The tamper-evident audit chains: chains and events counted (from the chain heads) and the "
+                       "last verification (`ok`, and per broken chain its first broken link: chain, seq, event_id, "
+                       "instance_id, reason: content_altered, link_broken, tail_missing, head_altered or "
+                       "head_missing)", errors=(401, 403)),
+            "post": _op("Verify every audit chain now (recompute each link's HMAC, the links and the heads) and "
+                        "keep the result; answers as GET does", errors=(401, 403))},
+    }
+
+
+def _usage_report_paths() -> dict:
+    """The usage report (regulators only: enterprises and administrators get 403)."""
+    date = {"type": "string", "format": "date"}
+    return {"/api/v1/reports/usage": {"get": _op(
+        "The usage report (使用情况通报) of a region for a period: per subdivision (the province: its cities; a "
+        "city: its counties; a county: itself) and per procedure, cases started and completed, the review lead "
+        "time (median and p90 in working days), the share of reviews within the legal limit, review tasks open "
+        "past their limit at the end of the period, cases flagged overdue, and the regulators active in the "
+        "system; a total row and the regions with the lowest within-limit share. Give one period: `from` and "
+        "`to` (at most one year), `month`, `quarter` or `year`; none is the last full month. A region outside "
+        "your jurisdiction is 403, an unknown one 404", params=(
+            _query("from", date), _query("to", date),
+            _query("month", {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-10"}),
+            _query("quarter", {"type": "string", "pattern": "^[0-9]{4}-Q[1-4]$", "example": "2026-Q3"}),
+            _query("year", {"type": "integer", "minimum": 2000, "maximum": 2100}),
+            _query("region", {"type": "string", "pattern": "^[0-9]{6}$",
+                              "description": "a region within your jurisdiction (default: your own)"})),
+        errors=(401, 403, 404, 422))},
     }
 
 
@@ -193,6 +221,51 @@ def _notification_paths() -> dict:
             errors=(401, 404))},
         "/api/v1/notifications/read-all": {"post": _op("Mark all your notifications read", errors=(401,))},
     }
+
+
+def _report_submission_paths() -> dict:
+    """Periodic reports (报表报送): the province defines and publishes; regulators follow their jurisdiction's."""
+    from forms.report_submission import ReportDefinitionSchema
+
+    return {
+        "/api/v1/report-definitions": {
+            "get": _op("Report definitions: the province's drafts and published reports; cities and counties the "
+                       "published ones; enterprises and the system administrator 403", errors=(401, 403)),
+            "post": _op("Define a periodic report (province regulators): title, period, deadline, fields "
+                        "{key, label_zh, label_en, type integer/decimal/text, required, prefill}; with `publish` "
+                        "it is published at once", body=schema_to_json(ReportDefinitionSchema()), ok="201",
+                        ok_desc="defined", errors=(401, 403, 409, 422))},
+        "/api/v1/report-definitions/{id}/publish": {"post": _op(
+            "Publish a draft (province regulators): one submission per city (and per county when asked), each "
+            "opened as a report_submission case in the region's inbox", params=(_path_id("id"),),
+            errors=(401, 403, 404, 409))},
+        "/api/v1/report-submissions": {"get": _op(
+            "Submissions in your jurisdiction (the province: every region) with their status (`state` shows "
+            "overdue ones, with `days_overdue`), values, case and open task", params=(
+                _query("definition_id", {"type": "integer", "minimum": 1}),), errors=(401, 403, 422))},
+    }
+
+
+def _statistics_paths() -> dict:
+    """Regulator statistics (regulators only, within their jurisdiction; everyone else gets 403)."""
+    from engine.services.statistics import SECTIONS
+
+    section = {"name": "section", "in": "path", "required": True,
+               "schema": {"type": "string", "enum": list(SECTIONS)},
+               "description": "cranes (filed cranes by region, type and state), ages (age bands and JGJ/T 189 "
+                              "assessments), monthly (applications per month), processing (review time against "
+                              "the legal limits), supervision (spot checks, hazards, notices, re-inspections per "
+                              "month), overdue (open notices past their deadline, with days overdue)"}
+    return {"/api/v1/statistics/{section}": {"get": _op(
+        "One section of the statistics dashboard: its columns (key, title, kind) and rows, for your region or "
+        "a region within it (`children` lists the regions to drill down to). A region outside your "
+        "jurisdiction, or above it, is 403; an unknown region or section 404", params=(
+            section,
+            _query("region", {"type": "string", "pattern": "^[0-9]{6}$",
+                              "description": "a region within your jurisdiction (default: yours)"}),
+            _query("period", {"type": "string", "description": "6m, 12m (default) or 24m up to this month, "
+                                                               "or a calendar year YYYY"})),
+        errors=(401, 403, 404, 422))}}
 
 
 def _exchange_paths() -> dict:
@@ -328,6 +401,13 @@ def openapi_document() -> dict:
                 "The archive as a ZIP: manifest.json (crane facts, timeline, each file's path, size and sha256), "
                 "timeline.csv (UTF-8 with BOM) and the files in folders per document and case",
                 params=(_path_id("id"),), errors=(401, 404)), "application/zip")},
+            "/api/v1/cranes/{id}/certificates/{kind}": {"get": _download(_op(
+                "The crane's certificate as a signed A4 PDF: `filing` (建筑起重机械备案证明, while the record is "
+                "live) or `use_registration` (建筑起重机械使用登记证明, while registered); 404 when the crane has no "
+                "such fact. Its QR code links to the public verification page /verify/c/{number}",
+                params=(_path_id("id"), {"name": "kind", "in": "path", "required": True,
+                                         "schema": {"type": "string", "enum": ["filing", "use_registration"]}}),
+                errors=(401, 404)), "application/pdf")},
             "/api/v1/cranes/{id}/operations": {
                 "get": _op("The crane's operation records (self-checks, maintenance, repairs, faults), the "
                            "self-checks per month of its current stay on site, and its open faults",
@@ -352,8 +432,11 @@ def openapi_document() -> dict:
                 errors=(401, 403, 404, 409, 422))},
             **_studio_paths(),
             **_ops_paths(),
+            **_usage_report_paths(),
             **_notification_paths(),
             **_exchange_paths(),
+            **_report_submission_paths(),
+            **_statistics_paths(),
         },
     }
 

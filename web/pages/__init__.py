@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from . import accounts, admin, cases, cranes, inbox, notifications, operations, personnel, projects, studio  # noqa: E402,F401
+from . import accounts, admin, audit, cases, cranes, inbox, notifications, operations, personnel, projects, statistics, report_submission, studio, usage_report  # noqa: E402,F401
