@@ -113,7 +113,7 @@ def claim(bind, *, now: datetime | None = None, ahead: timedelta = timedelta(0),
     if requeue_stale:
         due = or_(due, and_(DueJob.status == "queued", DueJob.queued_at <= now - REQUEUE_AFTER))
     with unit_of_work(bind) as session:
-        stmt = select(DueJob.id, DueJob.due_at).where(due).order_by(DueJob.due_at).limit(limit)
+        stmt = select(DueJob.id, DueJob.due_at).where(due).order_by(DueJob.due_at, DueJob.id).limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         rows = [(row.id, row.due_at) for row in session.execute(stmt)]
