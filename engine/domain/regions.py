@@ -96,3 +96,18 @@ def is_within(code: str, ancestor_code: str) -> bool:
     """True when code is ancestor_code or lies under it; unknown codes are never within."""
     key = _key(ancestor_code)
     return any(r.code == key for r in _chain(code))
+
+
+def housing_authority(code: str, locale: str = "zh_CN") -> str:
+    """The housing and urban-rural development authority of a region (省厅, 市/县局); a county's
+    name carries its city's (武汉市江岸区住房和城乡建设局)."""
+    region = get_region(code) or get_region(PROVINCE_CODE)
+    if not locale.startswith("zh"):
+        kind = "Department" if region.level == "province" else "Bureau"
+        return f"{kind} of Housing and Urban-Rural Development, {region.name_en}"
+    if region.level == "province":
+        return f"{region.name}住房和城乡建设厅"
+    if region.level == "county":
+        city = prefecture_of(region.code)
+        return f"{city.name if city else ''}{region.name}住房和城乡建设局"
+    return f"{region.name}住房和城乡建设局"

@@ -7,33 +7,25 @@ issue time), so the SHA-256 recorded at the first download identifies every file
 """
 import io
 from datetime import date, datetime, timezone
-from functools import lru_cache
 from hashlib import md5
 
 import segno
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFInfo, PDFName, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
 from engine.db import IssuedCertificate
 
 from .certificates import (FILING, KIND_LABELS, b64url, canonical, verification_code, verification_url)
+from .pdf_text import FONT, chinese_date, chinese_font
 
-FONT = "STSong-Light"
 DATA_KEY, SIGNATURE_KEY, NUMBER_KEY = "CraneFlowData", "CraneFlowSignature", "CraneFlowNumber"
 RED = Color(0.72, 0.09, 0.09)
 WIDTH, HEIGHT = A4
 MARGIN = 56
 QR_MASK = 2
-
-
-@lru_cache(maxsize=1)
-def _font() -> str:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 class _CertificateInfo(PDFInfo):
@@ -69,8 +61,7 @@ def _pin_time(canvas: Canvas, when: datetime) -> None:
 def _chinese_date(iso: str | None) -> str:
     if not iso:
         return ""
-    day = date.fromisoformat(iso)
-    return f"{day.year}年{day.month}月{day.day}日"
+    return chinese_date(date.fromisoformat(iso))
 
 
 def _wrap(text: str, size: float, width: float) -> list[str]:
@@ -178,7 +169,7 @@ def _facts_table(canvas: Canvas, rows: list[tuple[str, str]], top: float) -> flo
 
 def render_certificate(cert: IssuedCertificate) -> bytes:
     data = cert.data
-    font = _font()
+    font = chinese_font()
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, invariant=1, pageCompression=1)
     _pin_time(canvas, cert.issued_at)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, lazyload
 from engine.db import Crane, Enterprise, IssuedCertificate, ProcessInstance, Project
 from engine.db.uow import unit_of_work
 from engine.domain.cranes import CRANE_TYPES
-from engine.domain.regions import get_region, plate_letter, prefecture_of
+from engine.domain.regions import get_region, housing_authority, plate_letter, prefecture_of
 from engine.errors import NotFound
 
 from .record_numbers import next_serial
@@ -196,19 +196,6 @@ def verification_code(signature: str) -> str:
 
 # --- issue, supersede, revoke ---------------------------------------------------------------------
 
-def authority_name(region_code: str) -> str:
-    """The housing and urban-rural development authority of a region (省厅, 市/县局)."""
-    region = get_region(region_code)
-    if region is None:
-        return "湖北省住房和城乡建设厅"
-    if region.level == "province":
-        return f"{region.name}住房和城乡建设厅"
-    if region.level == "county":
-        city = prefecture_of(region.code)
-        return f"{city.name if city else ''}{region.name}住房和城乡建设局"
-    return f"{region.name}住房和城乡建设局"
-
-
 def _authority_region(actor, fallback_code: str) -> str:
     if actor is not None and getattr(actor, "kind", None) == "regulator" and actor.region_code:
         return actor.region_code
@@ -236,7 +223,7 @@ def _snapshot(session: Session, crane: Crane, kind: str, *, number: str, at: dat
         "manufacture_date": crane.manufacture_date.isoformat(), "record_number": crane.record_number,
         "filed_on": _china_day(crane.filed_at) if crane.filed_at else None,
         "owner_name": owner.name, "owner_uscc": owner.uscc,
-        "authority": authority_name(authority_code), "authority_region_code": authority_code,
+        "authority": housing_authority(authority_code), "authority_region_code": authority_code,
         "issued_on": _china_day(at),
     }
     if kind == USE_REGISTRATION:

@@ -19,12 +19,13 @@ from sqlalchemy import Date, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.db import AuditEvent, HumanTask, ProcessInstance, User, utcnow
-from engine.domain.regions import Region, children, get_region
+from engine.domain.regions import Region, children, get_region, housing_authority
 from engine.errors import NotFound, NotPermitted
 from forms.messages import t
 from workflows.catalog import load_catalog
 
 from .access import in_jurisdiction, jurisdiction_codes
+from .statistics.scope import child_region_by_code
 from .settings import CHINA_TZ, get_settings
 
 # Regions whose within-limit share is lowest, named in the report's ranking.
@@ -212,19 +213,12 @@ class UsageReport:
         return _procedure_name(key, locale)
 
     def issuer(self, locale: str = "zh_CN") -> str:
-        return issuing_authority(self.region, locale)
+        return housing_authority(self.region.code, locale)
 
     def title(self, locale: str = "zh_CN") -> str:
         if locale.startswith("zh"):
             return f"{self.region.name}建筑起重机械监管系统使用情况通报（{self.period.label(locale)}）"
         return f"Crane regulation system usage report, {self.region.name_en} ({self.period.label(locale)})"
-
-
-def issuing_authority(region: Region, locale: str = "zh_CN") -> str:
-    if locale.startswith("zh"):
-        return f"{region.name}住房和城乡建设{'厅' if region.level == 'province' else '局'}"
-    return f"{'Department' if region.level == 'province' else 'Bureau'} of Housing and Urban-Rural Development, " \
-           f"{region.name_en}"
 
 
 def report_region(actor, region_code: str | None) -> Region:
@@ -245,13 +239,7 @@ def _rows_of(region: Region) -> tuple[dict[str, RegionRow], dict[str, str]]:
     rows = {region.code: RegionRow(region, own=region.level != "county")}
     for child in children(region.code):
         rows[child.code] = RegionRow(child)
-    row_of = {}
-    for code in jurisdiction_codes(region.code):
-        current = get_region(code)
-        while current.code not in rows:
-            current = get_region(current.parent)
-        row_of[code] = current.code
-    return rows, row_of
+    return rows, child_region_by_code(region.code)
 
 
 def _local_day(session: Session, column):

@@ -8,25 +8,17 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from xml.sax.saxutils import escape
 
+from .pdf_text import FONT, chinese_date, chinese_font
 from .settings import CHINA_TZ
 from .usage_report import Figures, UsageReport
 
-FONT = "STSong-Light"
 HEADS = ("受理\n（件）", "办结\n（件）", "审核任务\n（件）", "用时中位数\n（工作日）", "用时P90\n（工作日）",
          "按时\n办结率", "超期未办\n任务（件）", "逾期案件\n（件）")
 HIGHLIGHT = colors.HexColor("#fff1d6")
 HEAD_BG = colors.HexColor("#e8edf4")
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def _styles(font: str) -> dict:
@@ -72,8 +64,7 @@ def _table(rows: list[list[str]], widths, highlighted=(), bold_last=False, font=
 
 def _summary(report: UsageReport) -> str:
     t = report.total.total
-    text = (f"{report.period.start.year}年{report.period.start.month}月{report.period.start.day}日至"
-            f"{report.period.end.year}年{report.period.end.month}月{report.period.end.day}日，全辖区通过建筑起重机械"
+    text = (f"{chinese_date(report.period.start)}至{chinese_date(report.period.end)}，全辖区通过建筑起重机械"
             f"监管系统受理各类业务 {t.started} 件，网上办结 {report.cases_online} 件；监管部门办理审核任务 {t.reviews} 件，"
             f"审核用时中位数 {_days(t.median_days)} 个工作日，按时办结率 {_share(t)}；期末超期未办审核任务 "
             f"{t.overdue_tasks} 件，逾期案件 {t.overdue_cases} 件；期内在系统中办理业务的监管人员 "
@@ -85,7 +76,7 @@ def _summary(report: UsageReport) -> str:
 
 
 def render_pdf(report: UsageReport) -> bytes:
-    font = _font()
+    font = chinese_font()
     styles = _styles(font)
     buffer = io.BytesIO()
     page_width, _ = landscape(A4)
@@ -125,7 +116,7 @@ def render_pdf(report: UsageReport) -> bytes:
         "超期未办任务为期末仍未办理且已超过法定时限的审核任务；逾期案件为期末被标记逾期且尚未办结的案件；"
         "活跃监管人员为期内在系统中办理过业务的监管人员；网上办结为期内在系统中办结的案件。", styles["note"]),
         Spacer(1, 8 * mm), Paragraph(escape(report.issuer()), styles["sign"]),
-        Paragraph(f"{issued.year}年{issued.month}月{issued.day}日", styles["sign"])]
+        Paragraph(chinese_date(issued), styles["sign"])]
 
     def footer(canvas, document):
         canvas.saveState()

@@ -37,7 +37,7 @@ class Scope:
     def child_of(self, code: str | None) -> str | None:
         """The child region (city under the province, county under a city) a code counts in; the
         region itself for codes at its own level; None outside."""
-        return _child_map(self.region.code).get(code)
+        return child_region_by_code(self.region.code).get(code)
 
     @property
     def children(self) -> list[Region]:
@@ -45,7 +45,8 @@ class Scope:
 
 
 @lru_cache(maxsize=256)
-def _child_map(code: str) -> dict[str, str]:
+def child_region_by_code(code: str) -> dict[str, str]:
+    """Every code within a region -> the child region it counts in (the region itself for its own code)."""
     out = {code: code}
     for child in children(code):
         for inner in jurisdiction_codes(child.code):
