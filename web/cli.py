@@ -63,6 +63,18 @@ def register_cli(app: Flask) -> None:
         figures = ", ".join(f"{k} {v}" for k, v in summary.as_dict().items())
         click.echo(f"demo data generated in {time.perf_counter() - started:.1f} s: {figures}")
 
+    @group.command("rebuild-statistics")
+    def rebuild_statistics():
+        """Recount the statistics rollups from the tasks (after loading tasks in bulk outside the engine)."""
+        import time
+
+        from engine.services.statistics import rollup
+
+        started = time.perf_counter()
+        with write() as s:
+            rows = rollup.rebuild(s)
+        click.echo(f"review-time rollup rebuilt in {time.perf_counter() - started:.1f} s: {rows} rows")
+
     @group.command("validate")
     @click.argument("process_key")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))

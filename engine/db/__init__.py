@@ -17,6 +17,7 @@ from .notifications import Notification
 from .audit import AuditChain, AuditVerification
 from .reports import ReportDefinition, ReportSubmission
 from .certificates import IssuedCertificate
+from .statistics import ReviewLeadRollup
 
 __all__ = [
     "Base", "EncodedJSON", "JSONType", "json_dumps", "utcnow", "Region", "Enterprise", "EnterpriseDocument", "EnterpriseRole", "EnterpriseStaff",
@@ -31,4 +32,5 @@ __all__ = [
     "AuditChain", "AuditVerification",
     "ReportDefinition", "ReportSubmission",
     "IssuedCertificate",
+    "ReviewLeadRollup",
 ]

@@ -50,6 +50,8 @@ class ProcessInstance(Base):
               sqlite_where=error.is_not(None)),
         # Regulator statistics: applications lodged per month and procedure.
         Index("ix_process_instance_statistics", "process_key", "started_at", postgresql_include=["region_code"]),
+        # … and those of a city's or county's regions.
+        Index("ix_process_instance_region_statistics", "region_code", "process_key", "started_at"),
         # Usage report: cases completed in a period, and the few flagged overdue.
         Index("ix_process_instance_completed", "completed_at", postgresql_where=text("status = 'completed'"),
               sqlite_where=text("status = 'completed'")),

@@ -17,6 +17,7 @@ from .context import TransitionContext
 from .definitions import latest_definition, parsed_definition
 from .operators import all_operators
 from .settings import CHINA_TZ, get_settings
+from .statistics import rollup as review_rollup
 from .task_claims import check_may_complete
 
 
@@ -188,6 +189,7 @@ def _complete(session, instance, task, actor, cleaned, entry):
     record_step(session, instance, task.task_name, entry.lanes[task.lane], task.enterprise_id, actor, cleaned)
     run_engine(lambda: complete_human_task(wf, task.task_guid, cleaned))
     task.status, task.completed_at, task.completed_by_id = "completed", utcnow(), actor.id
+    review_rollup.count_review(session, task)
     created = save_and_project(session, instance, wf, entry)
     to_state = "completed" if instance.status == "completed" else _names(created)
     audit.record(session, action="decision" if "decision" in cleaned else "complete", actor=actor,

@@ -27,6 +27,7 @@ from engine.domain.workdays import default_calendar
 
 from . import audit_chain
 from .settings import CHINA_TZ
+from .statistics import rollup as review_rollup
 
 BATCH = 5000
 MONTHS = 24
@@ -518,4 +519,5 @@ def generate_demo_data(session: Session, *, cranes: int, seed: int = 1, today: d
     gen.inspections(rows)
     gen.business_keys()
     gen._save_counters()
+    review_rollup.rebuild(session)  # the reviews were bulk-inserted, past the completion's own upsert
     return gen.summary

@@ -2,23 +2,16 @@
 share completed by their due time (due_at already encodes the 7 / 2 working-day limit), and the
 median and mean lead time in calendar days.
 
-One grouped query over a partial index of completed regulator reviews: per child region and lead
-time in tenths of a day, the count, the on-time count and the summed lead time. The totals and the
-mean add up from those groups; the median is read off the same histogram (to a tenth of a day),
-so no row is sorted and PostgreSQL and SQLite give the same answer."""
-from sqlalchemy import and_, case, func, select
+One grouped query over the review-time rollup (rollup.py: per region, month and lead time in tenths
+of a day, the count, the on-time count and the summed lead time), never over the tasks themselves.
+The totals and the mean add up from those groups; the median is read off the same histogram (to a
+tenth of a day), so no row is sorted and PostgreSQL and SQLite give the same answer."""
+from sqlalchemy import func, select
 
-from engine.db import HumanTask
+from engine.db import ReviewLeadRollup
 
 from .base import Chart, Column, Section, one_decimal, rate
-from .period import days_between
-
-TENTHS = 10  # histogram buckets per day
-
-
-def _where(scope, period):
-    return (HumanTask.status == "completed", HumanTask.role == "regulator", scope.task_where(),
-            HumanTask.completed_at >= period.since, HumanTask.completed_at < period.until)
+from .rollup import TENTHS
 
 
 def _median(histogram: dict[int, int], count: int) -> float | None:
@@ -52,17 +45,16 @@ class _Figures:
 
 def rows(session, scope, period, today) -> list[dict]:
     """One row per child region with reviews in the period (none for a county), then the region's total."""
-    lead = days_between(session, HumanTask.created_at, HumanTask.completed_at)
-    bucket = func.floor(lead * TENTHS)
-    group = HumanTask.city_code if scope.level == "province" else HumanTask.region_code
-    on_time = func.sum(case((and_(HumanTask.due_at.is_not(None), HumanTask.completed_at <= HumanTask.due_at), 1),
-                            else_=0))
-    found = session.execute(select(group, bucket, func.count(), on_time, func.sum(lead))
-                            .where(*_where(scope, period)).group_by(group, bucket)).all()
+    r = ReviewLeadRollup
+    group = r.city_code if scope.level == "province" else r.region_code
+    found = session.execute(
+        select(group, r.lead_tenths, func.sum(r.reviews), func.sum(r.on_time), func.sum(r.lead_days))
+        .where(r.month >= period.start, r.month <= period.end, scope.level_where(r))
+        .group_by(group, r.lead_tenths)).all()
     children: dict[str, _Figures] = {}
     total = _Figures()
     for code, tenth, count, ok, summed in found:
-        tenth = int(tenth)
+        tenth, count = int(tenth), int(count)
         total.add(tenth, count, ok, summed)
         child = scope.child_of(code)
         if scope.level != "county" and child:

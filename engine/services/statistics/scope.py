@@ -28,10 +28,10 @@ class Scope:
         """Restrict a region-code column to the region (no condition at all for the province)."""
         return true() if self.level == "province" else column.in_(self.codes)
 
-    def task_where(self):
-        """The inbox's own denormalised columns: province, city or county of a task."""
-        column = {"province": HumanTask.province_code, "city": HumanTask.city_code,
-                  "county": HumanTask.region_code}[self.level]
+    def level_where(self, model=HumanTask):
+        """The region on a model's denormalised province_code / city_code / region_code columns (the
+        inbox's tasks, the rollups)."""
+        column = {"province": model.province_code, "city": model.city_code, "county": model.region_code}[self.level]
         return column == self.region.code
 
     def child_of(self, code: str | None) -> str | None:
