@@ -197,8 +197,6 @@ MESSAGES = {
     "ops_admin_only": ("只有系统管理员可以查看和处理运维事项。", "Only a system administrator may see and handle operations."),
     # Regulator statistics.
     "statistics_regulators_only": ("只有监管部门可以查看统计。", "Only regulators may see the statistics."),
-    "statistics_region_outside": ("只能查看本辖区及下级地区的统计。",
-                                  "You may only see the statistics of your jurisdiction and the regions within it."),
     "statistics_region_unknown": ("未知的行政区划代码：{code}。", "Unknown region code: {code}."),
     "statistics_period": ("统计期间应为以下之一：{choices}。", "The period must be one of: {choices}."),
     "statistics_section_unknown": ("没有名为“{name}”的统计。", "There is no statistics section '{name}'."),

@@ -19,13 +19,11 @@ from sqlalchemy import Date, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.db import AuditEvent, HumanTask, ProcessInstance, User, utcnow
-from engine.domain.regions import Region, children, get_region, housing_authority
-from engine.errors import NotFound, NotPermitted
-from forms.messages import t
+from engine.domain.regions import Region, children, housing_authority
 from workflows.catalog import load_catalog
 
-from .access import in_jurisdiction, jurisdiction_codes
-from .statistics.scope import child_region_by_code
+from .access import jurisdiction_codes
+from .statistics.scope import child_region_by_code, resolve_scope
 from .settings import CHINA_TZ, get_settings
 
 # Regions whose within-limit share is lowest, named in the report's ranking.
@@ -223,15 +221,7 @@ class UsageReport:
 
 def report_region(actor, region_code: str | None) -> Region:
     """The region a regulator may report on: its own by default, or one within its jurisdiction."""
-    if actor is None or actor.kind != "regulator":
-        raise NotPermitted(t("usage_report_regulators_only"))
-    code = region_code or actor.region_code
-    region = get_region(code) if code else None
-    if region is None:
-        raise NotFound(t("region_unknown"))
-    if not in_jurisdiction(actor, region.code):
-        raise NotPermitted(t("region_outside_jurisdiction"))
-    return region
+    return resolve_scope(actor, region_code, refused="usage_report_regulators_only").region
 
 
 def _rows_of(region: Region) -> tuple[dict[str, RegionRow], dict[str, str]]:

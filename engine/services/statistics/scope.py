@@ -54,17 +54,18 @@ def child_region_by_code(code: str) -> dict[str, str]:
     return out
 
 
-def resolve_scope(user: User, region_code: str | None = None) -> Scope:
+def resolve_scope(user: User, region_code: str | None = None, *,
+                  refused: str = "statistics_regulators_only") -> Scope:
     """The region to report on: the regulator's own by default, or one within its jurisdiction.
 
-    Only regulators see statistics (403 for everyone else); a region outside the jurisdiction,
-    above it included, is refused (403); an unknown code is 404."""
+    Only regulators get figures (403 with the `refused` message for everyone else); a region outside
+    the jurisdiction, above it included, is refused (403); an unknown code is 404."""
     if user is None or user.kind != "regulator" or not user.region_code:
-        raise NotPermitted(t("statistics_regulators_only"))
+        raise NotPermitted(t(refused))
     code = region_code or user.region_code
     region = get_region(code)
     if region is None:
         raise NotFound(t("statistics_region_unknown", code=code))
     if not is_within(region.code, user.region_code):
-        raise NotPermitted(t("statistics_region_outside"))
+        raise NotPermitted(t("region_outside_jurisdiction"))
     return Scope(region)
