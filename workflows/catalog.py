@@ -53,6 +53,10 @@ class ProcessEntry:
     def due_workdays(self, task_name: str) -> int | None:
         return self.tasks.get(task_name, {}).get("due_workdays")
 
+    def due_from(self, task_name: str) -> str | None:
+        """The case variable holding the task's deadline, if the catalog names one."""
+        return self.tasks.get(task_name, {}).get("due_from")
+
 
 def _lane(name: str, raw: dict) -> LaneRule:
     scope = raw.get("scope")

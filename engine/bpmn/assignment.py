@@ -2,7 +2,7 @@
 
 Inboxes and permission checks read only these rows, never the serialized workflow.
 """
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,7 +55,8 @@ def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_fo
     """Sync open HumanTask rows with the workflow's READY manual tasks; returns the new rows
     (and leaves all open rows on `instance.projected_open_tasks` for the caller's answer).
 
-    `due_for(task_name, now)` gives the SLA deadline (working days) or None.
+    `due_for(task_name, now, task_data)` gives the deadline (the legal limit in working days, or a
+    case variable) or None.
     """
     now = utcnow()
     ready = {str(t.id): t for t in ready_human_tasks(wf)}
@@ -81,7 +82,7 @@ def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_fo
             instance_id=instance.id, task_guid=guid, task_name=spec.bpmn_id,
             title=spec.bpmn_name or spec.bpmn_id, form_key=form_key_of(spec), lane=spec.lane,
             role=rule.role, process_key=instance.process_key, case_title=instance.title,
-            status="open", created_at=now, due_at=due_for(spec.bpmn_id, now),
+            status="open", created_at=now, due_at=due_for(spec.bpmn_id, now, task.data),
             **scope_columns(rule, instance, parties),
         )
         session.add(row)
@@ -89,6 +90,20 @@ def project_tasks(session: Session, instance: ProcessInstance, wf, entry, due_fo
     session.flush()  # callers answer with the new rows' ids
     instance.projected_open_tasks = sorted(still_open + created, key=lambda r: r.id)
     return created
+
+
+def due_at_from_variable(value, tz) -> datetime | None:
+    """A deadline held in a case variable: an aware ISO date-time, or an ISO date meaning the end of that
+    day (local time, as for working-day limits); None when absent or unreadable."""
+    text = str(value or "")
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=tz)
+        moment = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo else None
 
 
 def due_at_from_workdays(calendar, workdays: int | None, now: datetime, tz) -> datetime | None:

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import store
-from engine.bpmn.assignment import due_at_from_workdays, form_key_of, project_tasks
+from engine.bpmn.assignment import due_at_from_variable, due_at_from_workdays, form_key_of, project_tasks
 from engine.bpmn.runtime import SafeScriptEngine, complete_human_task, new_workflow, ready_human_tasks, waiting_timers
 from engine.db import AuditEvent, CaseRecord, HumanTask, ProcessInstance, User, utcnow
 from engine.errors import Conflict, CraneFlowError, InvalidInput, NotFound, NotPermitted
@@ -56,8 +56,13 @@ def run_engine(step):
 
 def _due_for(entry):
     settings = get_settings()
-    return lambda task_name, now: due_at_from_workdays(
-        settings.calendar, entry.due_workdays(task_name), now, CHINA_TZ)
+
+    def due_for(task_name: str, now, data: dict):
+        variable = entry.due_from(task_name)
+        if variable:
+            return due_at_from_variable(data.get(variable), CHINA_TZ)
+        return due_at_from_workdays(settings.calendar, entry.due_workdays(task_name), now, CHINA_TZ)
+    return due_for
 
 
 def validate_form(form_key: str, data) -> dict:

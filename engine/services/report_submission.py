@@ -110,7 +110,8 @@ def _open_case(session, entry, process, definition, submission, actor) -> Proces
     session.flush()
     submission.instance_id = instance.id
     wf = new_workflow(parsed_definition(process), transition_engine(session, instance, actor),
-                      {"submission_id": submission.id, "deadline_at": deadline_at(definition.deadline_on).isoformat()})
+                      {"submission_id": submission.id, "deadline_on": definition.deadline_on.isoformat(),
+                       "deadline_at": deadline_at(definition.deadline_on).isoformat()})
     created = save_and_project(session, instance, wf, entry, new_case=True)
     audit.record(session, action="start", actor=actor, instance=instance,
                  to_state=",".join(row.task_name for row in created) or "—", definition_version=process.version)

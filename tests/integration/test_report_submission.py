@@ -1,7 +1,7 @@
 """Periodic reports (报表报送): the province publishes a report, each city fills it in from its own
 figures, the province returns or accepts it, and an unsubmitted report goes overdue at the deadline."""
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -93,9 +93,16 @@ def test_publishing_opens_one_prefilled_case_per_city_in_that_citys_inbox(world,
         "values": {"cranes_filed": 0, "inspections": 0}}
 
 
+def _due(task) -> datetime:
+    return datetime.fromisoformat(task["due_at"])
+
+
 def test_fill_return_resubmit_and_accept(app, world, api):
-    publish(api)
+    definition = publish(api)
     task = fill_task(api, "reg_wuhan")
+    # The fill task is due at the end of the report's deadline day, China time, as the inbox sorts it.
+    deadline = date.fromisoformat(definition["deadline_on"])
+    assert _due(task) == datetime(deadline.year, deadline.month, deadline.day, 23, 59, 59, tzinfo=CHINA_TZ)
     missing = complete(api, "reg_wuhan", task["id"], {"values": {"cranes_filed": 1, "inspections": 0}}, status=422)
     assert missing["errors"] == {"values": {"remarks": ["“情况说明”为必填项。"]}}
     wrong = complete(api, "reg_wuhan", task["id"], {"values": {**GOOD_VALUES, "inspections": "三次"}}, status=422)
@@ -115,6 +122,7 @@ def test_fill_return_resubmit_and_accept(app, world, api):
 
     back = fill_task(api, "reg_wuhan")
     assert back["case_id"] == task["case_id"] and back["id"] != task["id"]
+    assert _due(back) == _due(task)  # a returned report is still due by the same deadline
     row = submission(world, "420100")
     assert row.status == "returned" and row.return_reason == "检查次数与台账不符"
     # The corrected form starts from what was submitted; the page shows the reason.
