@@ -65,8 +65,9 @@ def report_definitions():
 def create_report_definition():
     reports.require_province(g.user)
     body, rows = _posted_definition(request.form)
-    if request.form.get("cf_action") == "add_row":  # one more blank row, nothing saved
-        return _definitions_page(body, rows, blank=BLANK_ROWS + 1)
+    if request.form.get("cf_action") == "add_row":  # one row more than were shown, nothing saved
+        shown = sum(1 for index in range(MAX_ROWS) if f"fields-{index}-key" in request.form)
+        return _definitions_page(body, rows, blank=max(shown - len(rows), 0) + 1)
     try:
         cleaned = ReportDefinitionSchema().load({**body, "publish": request.form.get("cf_action") == "publish"})
     except ValidationError as exc:
