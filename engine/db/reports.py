@@ -8,7 +8,7 @@ from .base import Base, JSONType, utcnow
 from .types import UTCDateTime
 
 DEFINITION_STATUSES = ("draft", "published", "closed")
-SUBMISSION_STATUSES = ("not_started", "submitted", "returned", "accepted")
+SUBMISSION_STATUSES = ("not_started", "submitted", "returned", "accepted", "missed")  # missed: closed unsubmitted
 
 
 class ReportDefinition(Base):

@@ -48,6 +48,8 @@ ACTION_LABELS = {
     "report_returned": ("报表退回修改", "Report returned for correction"),
     "report_accepted": ("报表审核通过", "Report accepted"),
     "report_overdue": ("报表逾期未报送", "Report overdue"),
+    "report_closed": ("关闭报表", "Report closed"),
+    "terminated": ("终止办理", "Case terminated"),
 }
 
 # One statement object, parameters per call: compiled once, reused for every event.

@@ -17,7 +17,7 @@ from forms import t
 from forms.report_submission import load_values, period_of
 from workflows.catalog import get_entry
 
-from . import audit, notifications
+from . import audit, case_termination, notifications
 from .access import region_codes_filter
 from .cases import save_and_project, transition_engine
 from .definitions import latest_definition, parsed_definition
@@ -75,13 +75,7 @@ def _reporting_regions(include_counties: bool) -> list[str]:
 
 def publish_definition(session: Session, *, actor: User, definition_id: int) -> ReportDefinition:
     """Publish a draft: one submission per reporting region, each with its case (one transaction)."""
-    require_province(actor)
-    stmt = select(ReportDefinition).where(ReportDefinition.id == definition_id)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    definition = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
-    if definition is None:
-        raise NotFound(t("report_definition_not_found"))
+    definition = _locked_definition(session, actor, definition_id)
     if definition.status != "draft":
         raise Conflict(t("report_not_draft"))
     definition.status, definition.published_at = "published", utcnow()
@@ -96,6 +90,41 @@ def publish_definition(session: Session, *, actor: User, definition_id: int) -> 
         _open_case(session, entry, process, definition, submission, actor)
     audit.record(session, action="report_published", actor=actor, definition=definition.id,
                  title=definition.title, period=definition.period_label, regions=len(regions))
+    return definition
+
+
+def close_definition(session: Session, *, actor: User, definition_id: int) -> ReportDefinition:
+    """Close a published report: the regions that have not submitted are recorded as missed and their
+    cases ended (their fill tasks leave the inboxes). Refused while a submission awaits review."""
+    definition = _locked_definition(session, actor, definition_id)
+    if definition.status != "published":
+        raise Conflict(t("report_not_published"))
+    submissions = list(session.scalars(select(ReportSubmission).where(
+        ReportSubmission.definition_id == definition.id).order_by(ReportSubmission.id)))
+    awaiting = sum(s.status == "submitted" for s in submissions)
+    if awaiting:
+        raise Conflict(t("report_close_awaiting_review", n=awaiting))
+    missed = [s for s in submissions if s.status in ("not_started", "returned")]
+    for submission in missed:
+        submission.status = "missed"
+        if submission.instance_id:
+            instance = store.lock_instance(session, submission.instance_id)
+            case_termination.terminate(session, instance, actor=actor, outcome="missed",
+                                       reason=t("report_closed_reason", "zh_CN"))
+    definition.status = "closed"
+    audit.record(session, action="report_closed", actor=actor, definition=definition.id, title=definition.title,
+                 period=definition.period_label, missed=len(missed))
+    return definition
+
+
+def _locked_definition(session: Session, actor: User, definition_id: int) -> ReportDefinition:
+    require_province(actor)
+    stmt = select(ReportDefinition).where(ReportDefinition.id == definition_id)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    definition = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    if definition is None:
+        raise NotFound(t("report_definition_not_found"))
     return definition
 
 

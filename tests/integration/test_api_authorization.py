@@ -120,6 +120,7 @@ MATRIX = {
     "GET /api/v1/report-definitions": _only({"reg_wuhan", "reg_yichang", "reg_province"}, 200, 403),
     "POST /api/v1/report-definitions": _only({"reg_province"}, 201, 403),
     "POST /api/v1/report-definitions/{id}/publish": _only({"reg_province"}, 200, 403),
+    "POST /api/v1/report-definitions/{id}/close": _only({"reg_province"}, 200, 403),
     "GET /api/v1/report-submissions": _only({"reg_wuhan", "reg_yichang", "reg_province"}, 200, 403),
     # The usage report is for regulators (each of its own region by default), not for enterprises.
     "GET /api/v1/reports/usage": _only({"reg_wuhan", "reg_yichang", "reg_province"}, 200, 403),
@@ -202,12 +203,15 @@ def _draft_call(user, operation, url):
 
 
 def _report_definition_call(api, user, operation, url):
-    """Save a report definition, or publish a draft the province saved just before."""
+    """Save a report definition, publish a draft the province saved just before, or close one it published."""
     body = {"title": "月报", "period_type": "month", "year": 2026, "number": 10, "deadline_on": "2026-11-10",
             "fields": [{"key": "remarks", "label_zh": "情况说明", "type": "text"}]}
     if operation.endswith("/publish"):
         draft = api("reg_province").post("/api/v1/report-definitions", json=body).get_json()
         return user.post(f"/api/v1/report-definitions/{draft['id']}/publish")
+    if operation.endswith("/close"):
+        published = api("reg_province").post("/api/v1/report-definitions", json={**body, "publish": True}).get_json()
+        return user.post(f"/api/v1/report-definitions/{published['id']}/close")
     return user.post(url, json=body)
 
 

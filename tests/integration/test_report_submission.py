@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.db import AuditEvent, HumanTask, Notification, ProcessInstance, ReportSubmission
+from engine.db import AuditEvent, DueJob, HumanTask, Notification, ProcessInstance, ReportSubmission
 from engine.domain.regions import PROVINCE_CODE, children
 from engine.services import report_submission
 from engine.services.settings import CHINA_TZ
@@ -174,6 +174,39 @@ def test_an_unsubmitted_report_is_flagged_overdue_once_at_the_deadline(world, ap
     fire_due_timers(world.engine)
     assert events(world, yichang.instance_id, "report_overdue") == 1
     assert fill_task(api, "reg_yichang")["case_id"] == late["case_id"]
+
+
+def test_closing_records_the_unsubmitted_as_missed_and_withdraws_their_fill_tasks(app, world, api):
+    definition = publish(api)
+    close_url = f"/api/v1/report-definitions/{definition['id']}/close"
+    task = fill_task(api, "reg_wuhan")
+    complete(api, "reg_wuhan", task["id"], {"values": GOOD_VALUES})
+    # A submission waits for review: closing now would leave it undecided.
+    r = api("reg_province").post(close_url)
+    assert r.status_code == 409 and "1 份报表待审核" in r.get_json()["message"]
+    assert api("reg_wuhan").post(close_url).status_code == 403  # the province closes, not a city
+    review = [t for t in api("reg_province").get("/api/v1/tasks").get_json()["items"] if t["name"] == "review_report"]
+    complete(api, "reg_province", review[0]["id"], {"decision": "accept"})
+
+    r = api("reg_province").post(close_url)
+    assert r.status_code == 200 and r.get_json()["status"] == "closed"
+    rows = {r["region_code"]: r for r in api("reg_province").get(
+        f"/api/v1/report-submissions?definition_id={definition['id']}").get_json()["items"]}
+    assert rows.pop("420100")["state"] == "accepted"
+    assert {r["state"] for r in rows.values()} == {"missed"} and len(rows) == len(CITIES) - 1
+    assert all(r["open_task"] is None for r in rows.values())
+    assert [t for t in api("reg_yichang").get("/api/v1/tasks").get_json()["items"] if t["name"] == "fill_report"] == []
+    yichang_case = rows["420500"]["case_id"]
+    with Session(world.engine) as s:
+        case = s.get(ProcessInstance, yichang_case)
+        assert (case.status, case.outcome) == ("cancelled", "missed")
+        assert s.scalar(select(func.count()).select_from(DueJob).where(DueJob.instance_id == yichang_case)) == 0
+        assert s.scalar(select(HumanTask.status).where(HumanTask.instance_id == yichang_case)) == "cancelled"
+    assert events(world, yichang_case, "terminated") == 1
+    assert api("reg_province").post(close_url).status_code == 409  # closed already
+
+    page = _browser(app, "reg_province").get(f"/reports/submissions?definition={definition['id']}")
+    assert page.get_data(as_text=True).count('data-state="missed"') == len(CITIES) - 1
 
 
 def test_county_reports_go_to_the_county_office_only(world, api):

@@ -239,6 +239,10 @@ def _report_submission_paths() -> dict:
             "Publish a draft (province regulators): one submission per city (and per county when asked), each "
             "opened as a report_submission case in the region's inbox", params=(_path_id("id"),),
             errors=(401, 403, 404, 409))},
+        "/api/v1/report-definitions/{id}/close": {"post": _op(
+            "Close a published report (province regulators): regions that have not submitted are recorded as "
+            "missed and their fill tasks withdrawn (their cases end as cancelled); refused (409) while a "
+            "submission awaits review", params=(_path_id("id"),), errors=(401, 403, 404, 409))},
         "/api/v1/report-submissions": {"get": _op(
             "Submissions in your jurisdiction (the province: every region) with their status (`state` shows "
             "overdue ones, with `days_overdue`), values, case and open task", params=(

@@ -57,6 +57,14 @@ def publish_report_definition(definition_id: int):
     return jsonify(payload), 200
 
 
+@bp.post("/v1/report-definitions/<int:definition_id>/close")
+@login_required
+def close_report_definition(definition_id: int):
+    with write() as s:
+        payload = definition_json(reports.close_definition(s, actor=g.user, definition_id=definition_id))
+    return jsonify(payload), 200
+
+
 @bp.get("/v1/report-submissions")
 @login_required
 def list_report_submissions():

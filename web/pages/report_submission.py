@@ -88,6 +88,14 @@ def publish_report_definition(definition_id: int):
     return redirect(url_for("pages.report_submissions", definition=definition_id, done=1))
 
 
+@bp.post("/reports/definitions/<int:definition_id>/close")
+@kinds_allowed("regulator")
+def close_report_definition(definition_id: int):
+    with write() as s:
+        reports.close_definition(s, actor=g.user, definition_id=definition_id)
+    return redirect(url_for("pages.report_submissions", definition=definition_id, closed=1))
+
+
 @bp.get("/reports/submissions")
 @kinds_allowed("regulator")
 def report_submissions():
