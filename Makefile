@@ -10,7 +10,7 @@ DEMO_PASSWORD ?= CraneFlow-demo-2026
 DEMO_CRANES ?= 2000
 export DEMO_PASSWORD
 
-.PHONY: setup run prod test bench browser translations assets db clean
+.PHONY: setup run prod test bench browser pdf-font translations assets db clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,7 +65,11 @@ $(ECHARTS): node_modules/.craneflow-installed
 
 assets: $(VENDOR_FILES)
 
-setup: $(STAMP) translations assets
+# The TrueType Chinese font the PDFs embed: Debian's fonts-wqy-zenhei (deploy/services.sh).
+pdf-font:
+	@bash -c '. deploy/services.sh && ensure_pdf_font'
+
+setup: $(STAMP) translations assets pdf-font
 
 db: setup
 	$(BIN)/flask --app web craneflow setup-db

@@ -19,6 +19,7 @@ HOST=${HOST:-127.0.0.1} PORT=${PORT:-8000}
 ensure_service_clients
 ensure_postgres
 ensure_redis
+ensure_pdf_font
 if [ -z "${DATABASE_URL:-}" ]; then
   PG_USER=$(pg_superuser)
   if [ -z "$(psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")" ]; then

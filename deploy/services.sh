@@ -1,4 +1,5 @@
-# PostgreSQL and Redis on loopback for the production stack (make prod) and CI (.ci/run).
+# PostgreSQL and Redis on loopback for the production stack (make prod) and CI (.ci/run), and the
+# Chinese font of the PDFs (make setup).
 # Source it from bash: it defines functions and defaults only. The services already listening on
 # 127.0.0.1:5432 / 6379 are used; where they are absent they are installed from Debian packages
 # and started.
@@ -39,6 +40,21 @@ ensure_redis() {
 # The client tools the two functions above probe with.
 ensure_service_clients() {
   command -v pg_isready >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || apt_install postgresql-client redis-tools
+}
+
+# The TrueType Chinese font the generated PDFs embed (engine/services/pdf_text.py). Not fatal when it
+# cannot be installed (no apt, no sudo): the PDFs then use STSong-Light, not embedded, with a warning.
+ensure_pdf_font() {
+  if [ -n "${PDF_FONT_FILE:-}" ]; then
+    [ -f "$PDF_FONT_FILE" ] || echo "warning: PDF_FONT_FILE $PDF_FONT_FILE not found: the PDFs will not embed their Chinese font" >&2
+    return 0
+  fi
+  [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && return
+  if command -v apt-get >/dev/null 2>&1; then
+    log "installing fonts-wqy-zenhei: the Chinese font embedded in the PDFs"
+    (apt_install fonts-wqy-zenhei) && return
+  fi
+  echo "warning: fonts-wqy-zenhei could not be installed: the PDFs will not embed their Chinese font" >&2
 }
 
 pg_superuser() {

@@ -1,5 +1,5 @@
-"""The certificate as an A4 PDF: official layout in Chinese (built-in CID font STSong-Light, so no
-font file is embedded), a QR code to the verification portal, and the signed data in the document
+"""The certificate as an A4 PDF: official layout in Chinese (an embedded TrueType font, see
+pdf_text), a QR code to the verification portal, and the signed data in the document
 information (/CraneFlowData, /CraneFlowSignature) for checking an uploaded copy offline.
 
 Deterministic: the same certificate gives the same bytes (invariant document id, creation date =
@@ -19,7 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 from engine.db import IssuedCertificate
 
 from .certificates import (FILING, KIND_LABELS, b64url, canonical, verification_code, verification_url)
-from .pdf_text import FONT, chinese_date, chinese_font
+from .pdf_text import chinese_date, chinese_font
 
 DATA_KEY, SIGNATURE_KEY, NUMBER_KEY = "CraneFlowData", "CraneFlowSignature", "CraneFlowNumber"
 RED = Color(0.72, 0.09, 0.09)
@@ -67,7 +67,7 @@ def _chinese_date(iso: str | None) -> str:
 def _wrap(text: str, size: float, width: float) -> list[str]:
     lines, line = [], ""
     for ch in text or "":
-        if pdfmetrics.stringWidth(line + ch, FONT, size) > width and line:
+        if pdfmetrics.stringWidth(line + ch, chinese_font(), size) > width and line:
             lines.append(line)
             line = ""
         line += ch
@@ -132,10 +132,11 @@ def _frame(canvas: Canvas) -> None:
 
 def _bold_centered(canvas: Canvas, text: str, size: float, y: float, spacing: float = 0) -> None:
     text_object = canvas.beginText()
-    text_object.setFont(FONT, size)
+    font = chinese_font()
+    text_object.setFont(font, size)
     text_object.setCharSpace(spacing)
-    text_object.setTextRenderMode(2)  # fill and stroke: the CID font has no bold face
-    width = pdfmetrics.stringWidth(text, FONT, size) + spacing * (len(text) - 1)
+    text_object.setTextRenderMode(2)  # fill and stroke: the font has no bold face
+    width = pdfmetrics.stringWidth(text, font, size) + spacing * (len(text) - 1)
     text_object.setTextOrigin((WIDTH - width) / 2, y)
     text_object.textOut(text)
     canvas.saveState()  # character spacing and render mode outlast the text object otherwise
@@ -154,7 +155,7 @@ def _facts_table(canvas: Canvas, rows: list[tuple[str, str]], top: float) -> flo
     for label, value in rows:
         lines = _wrap(value, size, right - left - label_width - 16)
         height = max(1, len(lines)) * leading + 10
-        canvas.setFont(FONT, size)
+        canvas.setFont(chinese_font(), size)
         canvas.setFillColor(black)
         canvas.drawString(left + 8, y - 6 - leading + 4, label)
         for i, line in enumerate(lines):

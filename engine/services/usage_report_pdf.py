@@ -1,6 +1,6 @@
 """The usage report as a PDF document (A4 landscape, Chinese): title, issuing authority, period, summary
 with the ranking, the table per region with its total, the table per procedure, notes, the date issued
-and page numbers. Uses reportlab's built-in CID font STSong-Light (no font file is embedded)."""
+and page numbers, in the embedded Chinese font of pdf_text."""
 import io
 
 from reportlab.lib import colors
@@ -11,7 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from xml.sax.saxutils import escape
 
-from .pdf_text import FONT, chinese_date, chinese_font
+from .pdf_text import chinese_date, chinese_font
 from .settings import CHINA_TZ
 from .usage_report import Figures, UsageReport
 
@@ -45,7 +45,7 @@ def _cells(f: Figures) -> list[str]:
             str(f.overdue_tasks), str(f.overdue_cases)]
 
 
-def _table(rows: list[list[str]], widths, highlighted=(), bold_last=False, font=FONT) -> Table:
+def _table(rows: list[list[str]], widths, highlighted=(), bold_last=False, *, font: str) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
     style = [("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 9),
              ("FONTSIZE", (0, 0), (-1, 0), 8.5), ("LEADING", (0, 0), (-1, 0), 11),

@@ -58,9 +58,9 @@ def _upload(client, content, name="certificate.pdf"):
 
 
 def _pdf_literal(text: str) -> bytes:
-    """Text as the CID font writes it in a page's content: UTF-16BE, other than printable ASCII escaped."""
-    return b"".join(bytes([b]) if 32 <= b < 127 and b not in b"()\\" else b"\\%03o" % b
-                    for b in text.encode("utf-16-be"))
+    """ASCII text as the embedded TrueType font writes it in a page's content: as is (its first subset
+    keeps the ASCII codes)."""
+    return text.encode("ascii")
 
 
 def _state(response) -> str:
