@@ -75,7 +75,7 @@ class HumanTask(Base):
         Index("ix_human_task_claimed", "claimed_by_id", "status", "due_at"),
         # Regulator statistics: completed reviews of the province (by completion time) and of a city.
         Index("ix_human_task_reviews_done", "completed_at",
-              postgresql_include=["city_code", "province_code", "region_code", "created_at", "due_at"],
+              postgresql_include=["city_code", "province_code", "region_code", "created_at", "due_at", "process_key"],
               postgresql_where=text("status = 'completed' AND role = 'regulator'"),
               sqlite_where=text("status = 'completed' AND role = 'regulator'")),
         Index("ix_human_task_reviews_done_city", "city_code", "completed_at",

@@ -47,6 +47,16 @@ _BACKFILL = {
 }
 
 
+_INCLUDE = ['city_code', 'province_code', 'region_code', 'created_at', 'due_at']
+REVIEWS_DONE = sa.text("status = 'completed' AND role = 'regulator'")
+
+
+def _reviews_done_index(include):
+    op.drop_index('ix_human_task_reviews_done', table_name='human_task')
+    op.create_index('ix_human_task_reviews_done', 'human_task', ['completed_at'], unique=False,
+                    postgresql_include=include, postgresql_where=REVIEWS_DONE, sqlite_where=REVIEWS_DONE)
+
+
 def upgrade():
     op.create_table(
         'review_lead_rollup',
@@ -65,9 +75,13 @@ def upgrade():
     op.create_index('ix_process_instance_region_statistics', 'process_instance',
                     ['region_code', 'process_key', 'started_at'], unique=False)
     op.execute(_BACKFILL[op.get_bind().dialect.name])
+    if op.get_bind().dialect.name == "postgresql":
+        _reviews_done_index(_INCLUDE + ['process_key'])
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        _reviews_done_index(_INCLUDE)
     op.drop_index('ix_process_instance_region_statistics', table_name='process_instance')
     op.drop_index('ix_review_lead_rollup_city', table_name='review_lead_rollup')
     op.drop_index('ix_review_lead_rollup_month', table_name='review_lead_rollup')
