@@ -276,6 +276,10 @@ MESSAGES = {
     "notify_assessment_expires_today_body": ("设备 {crane} 的安全评估（报告 {report}）结论有效期至今日（{valid_until}），请安排重新评估。",
                                              "The safety assessment of crane {crane} (report {report}) holds until today "
                                              "({valid_until}); arrange a new assessment."),
+    "notify_audit_broken_title": ("审计日志完整性校验发现 {broken} 条断链", "Audit log check: {broken} broken chain(s)"),
+    "notify_audit_broken_body": ("审计日志例行校验（共 {events} 条记录）发现 {broken} 条链被改动，首条为 {chain}，请立即核查。",
+                                 "The audit log check ({events} events) found {broken} altered chain(s), the first "
+                                 "{chain}: investigate at once."),
     "notify_report_overdue_title": ("报表逾期未报送：{report}", "Report overdue: {report}"),
     "notify_report_overdue_body": ("{region}的“{report}”（{period}）已过报送截止日期 {deadline}，请尽快填报。",
                                    "The report “{report}” ({period}) of {region} passed its deadline {deadline}: "

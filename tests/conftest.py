@@ -75,6 +75,7 @@ def app(database_url, tmp_path_factory):
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": uri, "PASSWORD_HASH_FAST": True,
         "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")), "BACKGROUND": "off",
         "SECRET_KEY": "test-secret-key-not-for-production",
+        "AUDIT_VERIFY_DAILY": False,  # tests that sweep count their own messages; test_audit_schedule turns it on
     })
     with application.app_context():
         if uri.startswith("postgresql"):

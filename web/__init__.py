@@ -50,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         self_checks_per_month=app.config["SELF_CHECKS_PER_MONTH"],
         assessment_valid_years=app.config["ASSESSMENT_VALID_YEARS"],
         archive_gate=app.config["ARCHIVE_GATE"],
+        audit_verify_daily=app.config["AUDIT_VERIFY_DAILY"],
         calendar=_calendar(app),
     ))
     audit_chain.configure(audit_chain.key_from_config(app.config))

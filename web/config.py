@@ -55,6 +55,7 @@ def load_config() -> dict:
         "ASSESSMENT_VALID_YEARS": int(os.environ.get("ASSESSMENT_VALID_YEARS", "1")),
         # "off" lets installation notices and use registration through despite archive gaps.
         "ARCHIVE_GATE": os.environ.get("ARCHIVE_GATE", "on").lower() not in ("off", "0", "false", "no"),
+        "AUDIT_VERIFY_DAILY": os.environ.get("AUDIT_VERIFY_DAILY", "on").lower() not in ("off", "0", "false", "no"),
         # A holiday file in the format of engine/domain/data/cn_workdays.json, to load a year's
         # State Council arrangements as soon as they are published (empty: the bundled file).
         "WORKDAY_CALENDAR": os.environ.get("WORKDAY_CALENDAR", ""),

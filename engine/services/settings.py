@@ -27,6 +27,8 @@ class Settings:
     assessment_valid_years: int = 1
     # Refuse installation notices and use registration while the crane's archive has gaps (§5).
     archive_gate: bool = True
+    # Verify the tamper-evident audit chains once a day in the background (audit_schedule).
+    audit_verify_daily: bool = True
 
     def __post_init__(self):
         validate_pattern(self.record_number_pattern)

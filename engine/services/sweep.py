@@ -15,7 +15,7 @@ from engine.db import DueJob, OutboxMessage, WorkerHeartbeat, utcnow
 from engine.db.base import insert_ignore
 from engine.db.uow import unit_of_work
 
-from . import due_jobs, outbox
+from . import audit_schedule, due_jobs, outbox
 from . import reactions  # noqa: F401  (registers every job and message handler)
 
 
@@ -64,6 +64,7 @@ def sweep(bind, *, name: str | None = None, enqueue_jobs=None, enqueue_message=N
     if time.monotonic() - _last_purge > PURGE_EVERY_SECONDS:
         _last_purge = time.monotonic()
         purge_finished(bind)
+        audit_schedule.request_daily(bind)
     if enqueue_jobs:
         claimed = due_jobs.claim(bind, ahead=ahead, limit=limit, requeue_stale=queue_empty)
         for ids, eta in due_jobs.batches(claimed, now=utcnow()):

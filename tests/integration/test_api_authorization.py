@@ -106,7 +106,7 @@ MATRIX = {
     "GET /api/v1/ops/messages": _only({"admin"}, 200, 403),
     "POST /api/v1/ops/messages/{id}/resend": _only({"admin"}, 200, 403),
     "GET /api/v1/ops/audit-verification": _only({"admin"}, 200, 403),
-    "POST /api/v1/ops/audit-verification": _only({"admin"}, 200, 403),
+    "POST /api/v1/ops/audit-verification": _only({"admin"}, 202, 403),
     # Notifications: everyone reads their own; the fixture's is reg_wuhan's (the Wuhan review task).
     "GET /api/v1/notifications": _only(USERS, 200, None),
     "POST /api/v1/notifications/{id}/read": _only({"reg_wuhan"}, 200, 404),

@@ -7,12 +7,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from engine.db import AuditChain, AuditEvent, ProcessInstance, utcnow
+from engine.db import AuditChain, AuditEvent, Notification, ProcessInstance, utcnow
 from engine.db.uow import unit_of_work
-from engine.services import audit, audit_chain, due_jobs
+from engine.services import audit, audit_chain, due_jobs, outbox
 from tests.conftest import csrf_from
 from tests.helpers import open_task_id, start_filing
 from tests.integration.test_concurrency import _filing
@@ -163,7 +163,7 @@ def test_cli_exits_1_and_names_the_first_broken_link(app, world, approved_case):
     assert one.exit_code == 0, one.output
 
 
-def test_admin_page_verifies_and_lists_the_broken_chain(app, world, approved_case):
+def test_admin_page_verifies_in_the_background_and_lists_the_broken_chain(app, world, approved_case):
     target = approved_case["rows"][2]
     _sql(world.engine, text("DELETE FROM audit_event WHERE id = :id"), {"id": approved_case["rows"][1]["id"]})
     admin = _browser(app, "admin")
@@ -175,11 +175,23 @@ def test_admin_page_verifies_and_lists_the_broken_chain(app, world, approved_cas
     r = admin.post("/admin/audit/verify", data={"csrf_token": csrf_from(html)})
     assert r.status_code == 302
     html = admin.get(r.headers["Location"]).get_data(as_text=True)
-    assert 'data-testid="verified"' in html
+    # Queued, not run in the request: the page says so and offers no second run meanwhile.
+    assert 'data-testid="audit-pending"' in html and 'data-testid="audit-never"' in html
+    assert 'data-testid="audit-verify" disabled' in html
+    admin.post("/admin/audit/verify", data={"csrf_token": csrf_from(html)})
+    assert outbox.run_ready(world.engine) == {"done": 1}  # the two clicks queued one verification
+
+    html = admin.get("/admin/audit").get_data(as_text=True)
+    assert 'data-testid="audit-pending"' not in html
     row = html.split(f'data-testid="broken-{approved_case["chain"]}"', 1)[1].split("</tr>", 1)[0]
     assert f'href="/cases/{approved_case["id"]}"' in row and approved_case["business_key"] in row
     assert f"<td>{target['id']}</td>" in row and f"<td>{target['seq']}</td>" in row
     assert "链接断开" in row
+    # Every system administrator is told; nobody else.
+    with Session(world.engine) as s:
+        told = s.execute(select(Notification.user_id, Notification.link).where(
+            Notification.kind == "audit_broken")).all()
+    assert told == [(world.users["admin"], "/admin/audit")]
     for username in ("reg_province", "owner_wuhan", "admin_hubei"):
         other = _browser(app, username)
         assert other.get("/admin/audit").status_code == 403
@@ -187,18 +199,41 @@ def test_admin_page_verifies_and_lists_the_broken_chain(app, world, approved_cas
         assert other.post("/admin/audit/verify", data={"csrf_token": token}).status_code == 403
 
 
-def test_api_reports_and_runs_the_verification(world, approved_case, api):
+def test_api_queues_the_verification_and_reports_it(world, approved_case, api):
     admin = api("admin")
     before = admin.get("/api/v1/ops/audit-verification").get_json()
     assert before["last_verification"] is None and before["events"] >= len(approved_case["rows"])
+    assert before["pending"] is False
     _sql(world.engine, text("UPDATE audit_event SET actor_id = NULL WHERE id = :id"),
          {"id": approved_case["rows"][0]["id"]})
-    run = admin.post("/api/v1/ops/audit-verification").get_json()["last_verification"]
-    assert run["ok"] is False and run["run_by"] == world.users["admin"]
+    r = admin.post("/api/v1/ops/audit-verification")
+    assert r.status_code == 202 and r.get_json() == {"queued": True, "pending": True}
+    assert admin.post("/api/v1/ops/audit-verification").get_json()["queued"] is False  # one at a time
+    assert admin.get("/api/v1/ops/audit-verification").get_json()["pending"] is True
+    outbox.run_ready(world.engine)
+    now = admin.get("/api/v1/ops/audit-verification").get_json()
+    run = now["last_verification"]
+    assert now["pending"] is False and run["ok"] is False and run["run_by"] == world.users["admin"]
     assert run["broken"] == [{"chain": approved_case["chain"], "seq": 1, "event_id": approved_case["rows"][0]["id"],
                               "instance_id": approved_case["id"], "reason": "content_altered"}]
-    assert admin.get("/api/v1/ops/audit-verification").get_json()["last_verification"] == run
     assert api("reg_province").get("/api/v1/ops/audit-verification").status_code == 403
+
+
+def test_the_daily_verification_is_queued_once_a_day(world, approved_case, monkeypatch):
+    from engine.services import audit_schedule, settings
+
+    assert audit_schedule.request_daily(world.engine) is False  # AUDIT_VERIFY_DAILY off in the tests
+    monkeypatch.setattr(settings.get_settings(), "audit_verify_daily", True)
+    assert audit_schedule.request_daily(world.engine) is True
+    assert audit_schedule.request_daily(world.engine) is False  # queued already
+    assert outbox.run_ready(world.engine) == {"done": 1}
+    with Session(world.engine) as s:
+        last = audit_chain.last_run(s)
+        assert last.run_by_id is None and last.broken == [] and last.events >= len(approved_case["rows"])
+        assert s.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "audit_broken")) == 0
+    assert audit_schedule.request_daily(world.engine) is False  # verified moments ago
+    assert audit_schedule.request_daily(world.engine, now=utcnow() + timedelta(days=1)) is True
+    assert audit_schedule.request_daily(world.engine, now=utcnow() + timedelta(days=1)) is False
 
 
 @due_jobs.handles("test_audit_then_fail")

@@ -181,9 +181,12 @@ def _ops_paths() -> dict:
             "get": _op("The tamper-evident audit chains: chains and events counted (from the chain heads) and the "
                        "last verification (`ok`, and per broken chain its first broken link: chain, seq, event_id, "
                        "instance_id, reason: content_altered, link_broken, tail_missing, head_altered or "
-                       "head_missing)", errors=(401, 403)),
-            "post": _op("Verify every audit chain now (recompute each link's HMAC, the links and the heads) and "
-                        "keep the result; answers as GET does", errors=(401, 403))},
+                       "head_missing); `pending` while a verification is queued or running", errors=(401, 403)),
+            "post": _op("Queue a verification of every audit chain in the background (recompute each link's HMAC, "
+                        "the links and the heads; the result becomes GET's `last_verification`, and a broken chain "
+                        "notifies the system administrators); `queued` is false when one was waiting already. "
+                        "The chains are also verified once a day (AUDIT_VERIFY_DAILY)", ok="202",
+                        ok_desc="queued", errors=(401, 403))},
     }
 
 

@@ -2,7 +2,7 @@
 and dead messages; retry and resend. The admin role is checked in engine/services/operations_overview.py."""
 from flask import g, jsonify
 
-from engine.services import audit_chain
+from engine.services import audit_chain, audit_schedule
 from engine.services import operations_overview as ops
 from forms.api import ListQuery
 
@@ -99,7 +99,7 @@ def _verification_json(run) -> dict | None:
 @login_required
 def ops_audit_verification():
     ops.require_admin(g.user)
-    return jsonify({**audit_chain.totals(db.session),
+    return jsonify({**audit_chain.totals(db.session), "pending": audit_schedule.pending(db.session),
                     "last_verification": _verification_json(audit_chain.last_run(db.session))})
 
 
@@ -107,5 +107,6 @@ def ops_audit_verification():
 @login_required
 def ops_run_audit_verification():
     ops.require_admin(g.user)
-    _, run = audit_chain.run(db.engine, actor=g.user)
-    return jsonify({**audit_chain.totals(db.session), "last_verification": _verification_json(run)})
+    with write() as s:
+        queued = audit_schedule.request(s, actor=g.user)
+    return jsonify({"queued": queued, "pending": True}), 202
