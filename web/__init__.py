@@ -27,6 +27,15 @@ def _calendar(app: Flask) -> WorkdayCalendar:
     return calendar
 
 
+def trust_proxies(wsgi_app, hops: int):
+    """Behind `hops` reverse proxies, the client's address and scheme are the ones they forward."""
+    if hops <= 0:
+        return wsgi_app
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    return ProxyFix(wsgi_app, x_for=hops, x_proto=hops)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.url_map.converters["int"] = IdConverter  # before any route is registered
@@ -34,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
     app.json.sort_keys = False  # answers keep the order they are built in; sorting costs time
+    app.wsgi_app = trust_proxies(app.wsgi_app, app.config["TRUSTED_PROXIES"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))

@@ -96,4 +96,7 @@ def load_config() -> dict:
         "CERT_SIGNING_KEY_FILE": os.environ.get("CERT_SIGNING_KEY_FILE", str(VAR / "cert_signing_key.pem")),
         # Requests per minute and client IP on the public verification portal (0: unlimited).
         "VERIFY_RATE_LIMIT": int(os.environ.get("VERIFY_RATE_LIMIT", "30")),
+        # Reverse proxies in front of the app whose X-Forwarded-For / -Proto are believed (0: none, so a
+        # client cannot choose its own address for the rate limits and logs).
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
     }

@@ -218,6 +218,26 @@ def test_portal_is_rate_limited_per_client_ip(app, client, monkeypatch, filed):
     assert client.get("/healthz").status_code == 200  # only the portal is limited
 
 
+def test_forwarded_addresses_count_only_behind_a_trusted_proxy(app, monkeypatch, filed):
+    from web import trust_proxies
+
+    monkeypatch.setitem(app.config, "VERIFY_RATE_LIMIT", 2)
+    direct = app.test_client()
+    spoofed = [direct.get("/verify", environ_base={"REMOTE_ADDR": "192.0.2.77"},
+                          headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code for n in range(3)]
+    assert spoofed == [200, 200, 429]  # no trusted proxy: a made-up X-Forwarded-For changes nothing
+
+    monkeypatch.setattr(app, "wsgi_app", trust_proxies(app.wsgi_app, 1))
+    proxied = app.test_client()
+
+    def via_proxy(client_ip):
+        return proxied.get("/verify", environ_base={"REMOTE_ADDR": "10.1.1.1"},
+                           headers={"X-Forwarded-For": client_ip}).status_code
+    assert [via_proxy("203.0.113.5") for _ in range(3)] == [200, 200, 429]
+    assert via_proxy("203.0.113.6") == 200  # another client behind the same proxy has its own budget
+    assert trust_proxies(app.wsgi_app, 0) is app.wsgi_app
+
+
 def test_portal_needs_no_login_and_switches_language_in_place(app, filed):
     client = app.test_client()
     r = client.get("/verify", query_string={"q": filed["record"]["record_number"]})
