@@ -96,6 +96,18 @@ def register_cli(app: Flask) -> None:
             issued = certificates.issue_missing(s, at=utcnow())
         click.echo(f"certificates issued: {issued}")
 
+    @group.command("rotate-certificate-key")
+    def rotate_certificate_key():
+        """Sign certificates with a new key from now on; the old key's public key keeps verifying the
+        certificates it signed (remove its file from the .retired folder to withdraw it)."""
+        from engine.services import audit, certificates
+
+        old, new = certificates.rotate_signing_key()
+        with write() as s:
+            audit.record(s, action="certificate_key_rotated", retired=old, current=new)
+        click.echo(f"certificate signing key rotated: {old} retired to {certificates.retired_keys_dir()}, "
+                   f"now signing with {new}")
+
     @group.command("audit-verify")
     @click.option("--chain", default=None, help="Verify one chain only, e.g. case:42 or system.")
     def audit_verify(chain):

@@ -49,6 +49,7 @@ ACTION_LABELS = {
     "report_accepted": ("报表审核通过", "Report accepted"),
     "report_overdue": ("报表逾期未报送", "Report overdue"),
     "report_closed": ("关闭报表", "Report closed"),
+    "certificate_key_rotated": ("更换证明签名密钥", "Certificate signing key rotated"),
     "terminated": ("终止办理", "Case terminated"),
 }
 

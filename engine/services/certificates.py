@@ -121,23 +121,37 @@ def get_certificate_settings() -> CertificateSettings:
                                os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"))
 
 
+def _write_new_key(path: Path, *, replace: bool) -> None:
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    target = path.with_name(path.name + ".new") if replace else path
+    try:  # O_EXCL: of two processes generating at once, the first one's key is kept
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if not replace:
+            return
+        raise
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    if replace:
+        os.replace(target, path)  # atomic: a process reading the file sees the old key or the new one
+
+
 @lru_cache(maxsize=4)
-def _load_key(path: Path) -> Ed25519PrivateKey:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        try:  # O_EXCL: of two processes generating at once, the first one's key is kept
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pem)
+def _read_key(path: Path, _mtime_ns: int) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} does not hold an Ed25519 private key")
     return key
+
+
+def _load_key(path: Path) -> Ed25519PrivateKey:
+    """The key in `path` (generated when absent), read again when the file changes (a rotation by
+    another process takes effect without a restart)."""
+    if not path.exists():
+        _write_new_key(path, replace=False)
+    return _read_key(path, path.stat().st_mtime_ns)
 
 
 def signing_key() -> Ed25519PrivateKey:
@@ -148,8 +162,54 @@ def public_key() -> Ed25519PublicKey:
     return signing_key().public_key()
 
 
+def _public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def fingerprint(key: Ed25519PublicKey) -> str:
+    """SHA-256 of the raw public key, first 16 hex digits: names a key in files and messages."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def retired_keys_dir() -> Path:
+    """Public keys of earlier signing keys (one PEM each): certificates they signed stay valid until
+    their file is removed (a key withdrawn after a compromise)."""
+    key_file = get_certificate_settings().key_file
+    return key_file.with_name(key_file.stem + ".retired")
+
+
+@lru_cache(maxsize=4)
+def _read_retired(folder: Path, _mtime_ns: int) -> tuple[Ed25519PublicKey, ...]:
+    keys = []
+    for pem in sorted(folder.glob("*.pem")):
+        key = serialization.load_pem_public_key(pem.read_bytes())
+        if isinstance(key, Ed25519PublicKey):
+            keys.append(key)
+    return tuple(keys)
+
+
+def verifying_keys() -> tuple[Ed25519PublicKey, ...]:
+    """The current key first, then the retired ones still trusted."""
+    folder = retired_keys_dir()
+    retired = _read_retired(folder, folder.stat().st_mtime_ns) if folder.is_dir() else ()
+    return (public_key(), *retired)
+
+
 def public_key_pem() -> bytes:
-    return public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    """Every key that verifies certificates, the current one first."""
+    return b"".join(_public_pem(key) for key in verifying_keys())
+
+
+def rotate_signing_key() -> tuple[str, str]:
+    """Retire the signing key (its public key keeps verifying what it signed) and sign with a new one
+    from now on; returns the old and the new key's fingerprints."""
+    old = public_key()
+    folder = retired_keys_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{fingerprint(old)}.pem").write_bytes(_public_pem(old))
+    _write_new_key(get_certificate_settings().key_file, replace=True)
+    return fingerprint(old), fingerprint(public_key())
 
 
 def canonical(data: dict) -> bytes:
@@ -177,11 +237,13 @@ def signature_valid(signed: bytes, signature: str | None) -> bool:
     raw = unb64url(signature or "")
     if raw is None or len(raw) != 64:
         return False
-    try:
-        public_key().verify(raw, signed)
-        return True
-    except InvalidSignature:
-        return False
+    for key in verifying_keys():
+        try:
+            key.verify(raw, signed)
+            return True
+        except InvalidSignature:
+            continue
+    return False
 
 
 def verification_url(cert: IssuedCertificate) -> str:

@@ -11,12 +11,13 @@ from urllib.parse import urlsplit
 import pypdfium2
 import pytest
 import zxingcpp
+from cryptography.exceptions import InvalidSignature
 from pypdf import PdfReader
 from sqlalchemy import delete, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from engine.db import Crane, IssuedCertificate, utcnow
+from engine.db import AuditEvent, Crane, IssuedCertificate, utcnow
 from engine.db.uow import unit_of_work
 from engine.services import certificate_pdf, certificates
 from engine.services.settings import CHINA_TZ
@@ -192,6 +193,43 @@ def test_public_key_is_published_and_verifies_the_signature(app, api, world):
     assert r.status_code == 200 and r.get_data().startswith(b"-----BEGIN PUBLIC KEY-----")
     key = load_pem_public_key(r.get_data())
     key.verify(certificates.unb64url(cert.signature), certificates.canonical(cert.data))  # raises if wrong
+
+
+def test_rotated_key_signs_new_certificates_and_old_ones_stay_valid_until_withdrawn(app, api, world, monkeypatch,
+                                                                                    tmp_path):
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    monkeypatch.setattr(certificates, "_settings", certificates.CertificateSettings(
+        tmp_path / "signing.pem", certificates.get_certificate_settings().base_url))
+    client = app.test_client()
+    old_id = approved_crane(api, "ROT-1")
+    (old,) = _certs(world, old_id)
+    old_pdf = certificates.pdf_file(world.engine, old)
+
+    result = app.test_cli_runner().invoke(args=["craneflow", "rotate-certificate-key"])
+    assert result.exit_code == 0, result.output
+    retired = list((tmp_path / "signing.retired").glob("*.pem"))
+    assert len(retired) == 1 and retired[0].stem in result.output
+    with Session(world.engine) as s:
+        assert s.scalar(select(AuditEvent.detail).where(AuditEvent.action == "certificate_key_rotated")) == {
+            "retired": retired[0].stem, "current": certificates.fingerprint(certificates.public_key())}
+
+    (new,) = _certs(world, approved_crane(api, "ROT-2"))
+    current, previous = (load_pem_public_key(b"-----BEGIN" + part) for part in
+                         client.get("/verify/public-key.pem").get_data().split(b"-----BEGIN")[1:])
+    current.verify(certificates.unb64url(new.signature), certificates.canonical(new.data))
+    previous.verify(certificates.unb64url(old.signature), certificates.canonical(old.data))
+    with pytest.raises(InvalidSignature):
+        current.verify(certificates.unb64url(old.signature), certificates.canonical(old.data))
+    # The certificate signed before the rotation still reads 有效, by its QR link and as the issued file.
+    assert certificates.link_state(old, old.signature) == "valid"
+    assert certificates.link_state(new, new.signature) == "valid"
+    with Session(world.engine) as s:
+        assert certificates.check_pdf(s, old_pdf).outcome == "genuine"
+
+    retired[0].unlink()  # the old key withdrawn (e.g. compromised): what it signed no longer verifies
+    assert certificates.link_state(old, old.signature) == "invalid"
+    assert certificates.link_state(new, new.signature) == "valid"
 
 
 def test_certificate_numbers_read_in_either_form():
