@@ -47,15 +47,30 @@ def json_dumps(value) -> str:
     return value.text if isinstance(value, EncodedJSON) else json.dumps(value)
 
 
-def insert_ignore(executor, model, values: dict, *, unique: str = "key") -> int | None:
-    """INSERT … ON CONFLICT (unique) DO NOTHING: the new row's primary key, or None when one with
-    the same unique value exists (an idempotent write: emitting the same work twice adds it once).
-    `executor` is a Session, or a Connection (inside a flush event)."""
+def _dialect_insert(executor):
+    """The INSERT construct with ON CONFLICT of the executor's database (PostgreSQL or SQLite)."""
     dialect = executor.dialect if hasattr(executor, "dialect") else executor.get_bind().dialect
     if dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique]).returning(
-        *model.__table__.primary_key.columns)
+    return insert
+
+
+def insert_ignore(executor, model, values: dict, *, unique: str = "key") -> int | None:
+    """INSERT … ON CONFLICT (unique) DO NOTHING: the new row's primary key, or None when one with
+    the same unique value exists (an idempotent write: emitting the same work twice adds it once).
+    `executor` is a Session, or a Connection (inside a flush event)."""
+    stmt = (_dialect_insert(executor)(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
+            .returning(*model.__table__.primary_key.columns))
     return executor.execute(stmt).scalar_one_or_none()
+
+
+def insert_or_add(executor, model, values: dict, *, add: tuple[str, ...]) -> None:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE adding the `add` columns to the row already there:
+    a counter row written by concurrent transactions without a read (they queue on that row only)."""
+    table = model.__table__
+    stmt = _dialect_insert(executor)(model).values(**values)
+    stmt = stmt.on_conflict_do_update(index_elements=list(table.primary_key.columns),
+                                      set_={name: table.c[name] + stmt.excluded[name] for name in add})
+    executor.execute(stmt)

@@ -155,13 +155,6 @@ def list_definitions(session: Session, *, user: User) -> list[ReportDefinition]:
     return list(session.scalars(stmt))
 
 
-def get_definition(session: Session, *, user: User, definition_id: int) -> ReportDefinition:
-    found = session.get(ReportDefinition, definition_id)
-    if found is None or (found.status == "draft" and require_regulator(user).regulator_level != "province"):
-        raise NotFound(t("report_definition_not_found"))
-    return found
-
-
 # --- submissions --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Date, Integer, and_, case, cast, column, exists, func, or_, select, values
+from sqlalchemy import Integer, and_, case, column, exists, func, or_, select, values
 from sqlalchemy.orm import Session
 
 from engine.db import AuditEvent, HumanTask, ProcessInstance, User, utcnow
@@ -231,13 +231,6 @@ def _rows_of(region: Region) -> tuple[dict[str, RegionRow], dict[str, str]]:
     for child in children(region.code):
         rows[child.code] = RegionRow(child)
     return rows, child_region_by_code(region.code)
-
-
-def _local_day(session: Session, column):
-    """The China Standard Time calendar day of a UTC timestamp column, in SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone("Asia/Shanghai", column), Date)
-    return func.date(column, "+8 hours")
 
 
 def _workday_ordinals(calendar, first: date, last: date) -> dict[date, int]:

@@ -3,7 +3,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, literal_column
+from sqlalchemy import Date, cast, func, literal_column
 
 from engine.errors import InvalidInput
 from forms.messages import t
@@ -85,6 +85,13 @@ def day_of(session, column):
     if is_postgres(session):
         return func.floor((func.date_part("epoch", column) + CHINA_OFFSET_SECONDS) / literal_column("86400.0"))
     return func.floor(func.julianday(column) + literal_column("8.0 / 24") - literal_column("2440587.5"))
+
+
+def month_start_of(session, column):
+    """First day of the China-time month of a UTC timestamp column, as a date."""
+    if is_postgres(session):
+        return cast(func.date_trunc("month", func.timezone("Asia/Shanghai", column)), Date)
+    return func.date(column, "+8 hours", "start of month")
 
 
 def month_of_day(day_number) -> str:

@@ -2,13 +2,13 @@
 rebuild from the task table for data written in bulk (the demo-data generator, imports)."""
 from datetime import timedelta
 
-from sqlalchemy import Date, Integer, and_, case, cast, delete, func, insert, literal_column, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Integer, and_, case, cast, delete, func, insert, literal_column, select, text
 
 from engine.db import HumanTask, ReviewLeadRollup
+from engine.db.base import insert_or_add
 
 from ..settings import CHINA_TZ
-from .period import days_between, is_postgres
+from .period import days_between, is_postgres, month_start_of
 
 TENTHS = 10  # lead-time buckets per day
 _DAY = timedelta(days=1)
@@ -29,20 +29,7 @@ def count_review(session, task: HumanTask) -> None:
     """Add a regulator review completed in this transaction (no-op for any other task)."""
     if task.role != "regulator" or task.status != "completed" or not task.region_code or not task.completed_at:
         return
-    dialect_insert = postgresql.insert if is_postgres(session) else sqlite.insert
-    stmt = dialect_insert(ReviewLeadRollup).values(**_bucket(task))
-    table = ReviewLeadRollup.__table__
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.region_code, table.c.month, table.c.lead_tenths],
-        set_={name: table.c[name] + stmt.excluded[name] for name in _SUMS})
-    session.execute(stmt)
-
-
-def _month_of(session, column):
-    """First day of the China-time month of a UTC timestamp column."""
-    if is_postgres(session):
-        return cast(func.date_trunc("month", func.timezone("Asia/Shanghai", column)), Date)
-    return func.date(column, "+8 hours", "start of month")
+    insert_or_add(session, ReviewLeadRollup, _bucket(task), add=_SUMS)
 
 
 def rebuild(session) -> int:
@@ -55,7 +42,7 @@ def rebuild(session) -> int:
     ht = HumanTask
     lead = days_between(session, ht.created_at, ht.completed_at)
     tenths = cast(func.floor(lead * literal_column(str(TENTHS))), Integer)
-    month = _month_of(session, ht.completed_at)
+    month = month_start_of(session, ht.completed_at)
     on_time = func.sum(case((and_(ht.due_at.is_not(None), ht.completed_at <= ht.due_at), 1), else_=0))
     grouped = (select(ht.region_code, month, tenths, func.max(ht.city_code), func.max(ht.province_code),
                       func.count(), on_time, func.sum(lead))
